@@ -1,0 +1,127 @@
+"""registry-sdk: a typed client for OCI / Docker container registries.
+
+The names, scopes and errors are imported eagerly (they cost only attrs); everything
+that needs urllib3 or cattrs is imported on first use, so that `import
+registry_sdk.name` stays light for tools that only parse references.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from registry_sdk.errors import (
+    AuthenticationError,
+    CredentialHelperError,
+    CredentialsError,
+    Diagnostic,
+    DigestMismatch,
+    ErrorCode,
+    InvalidChallenge,
+    InvalidReference,
+    InvalidResponse,
+    InvalidScope,
+    ReferenceErrorKind,
+    RegistryError,
+    RegistryResponseError,
+    SecurityError,
+    TokenExchangeError,
+    TransportError,
+    TransportTimeout,
+    check_error,
+)
+from registry_sdk.name import (
+    Digest,
+    Reference,
+    Registry,
+    Repository,
+    Tag,
+    parse_reference,
+    split_reference,
+)
+from registry_sdk.scope import Action, Scope
+
+if TYPE_CHECKING:
+    from registry_sdk.authn import (
+        ANONYMOUS,
+        Authenticator,
+        Basic,
+        Bearer,
+        Credentials,
+        DefaultKeychain,
+        IdentityToken,
+        Keychain,
+        MultiKeychain,
+        StaticKeychain,
+    )
+
+__all__ = [
+    "ANONYMOUS",
+    "Action",
+    "AuthenticationError",
+    "Authenticator",
+    "Basic",
+    "Bearer",
+    "CredentialHelperError",
+    "Credentials",
+    "CredentialsError",
+    "DefaultKeychain",
+    "Diagnostic",
+    "Digest",
+    "DigestMismatch",
+    "ErrorCode",
+    "IdentityToken",
+    "InvalidChallenge",
+    "InvalidReference",
+    "InvalidResponse",
+    "InvalidScope",
+    "Keychain",
+    "MultiKeychain",
+    "Reference",
+    "ReferenceErrorKind",
+    "Registry",
+    "RegistryError",
+    "RegistryResponseError",
+    "Repository",
+    "Scope",
+    "SecurityError",
+    "StaticKeychain",
+    "Tag",
+    "TokenExchangeError",
+    "TransportError",
+    "TransportTimeout",
+    "__version__",
+    "check_error",
+    "parse_reference",
+    "split_reference",
+]
+
+_LAZY = {
+    "ANONYMOUS": "registry_sdk.authn",
+    "Authenticator": "registry_sdk.authn",
+    "Basic": "registry_sdk.authn",
+    "Bearer": "registry_sdk.authn",
+    "Credentials": "registry_sdk.authn",
+    "DefaultKeychain": "registry_sdk.authn",
+    "IdentityToken": "registry_sdk.authn",
+    "Keychain": "registry_sdk.authn",
+    "MultiKeychain": "registry_sdk.authn",
+    "StaticKeychain": "registry_sdk.authn",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import version  # noqa: PLC0415
+
+        return version("registry-sdk")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'registry_sdk' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,356 @@
+"""Registry, repository, tag and digest references, exact to the distribution grammar.
+
+`import registry_sdk.name` costs only attrs: no urllib3, no cattrs, no transport.
+
+>>> from registry_sdk.name import parse_reference
+>>> ref = parse_reference("ubuntu:22.04")
+>>> str(ref), ref.familiar
+('docker.io/library/ubuntu:22.04', 'ubuntu:22.04')
+>>> ref.repository.path
+'library/ubuntu'
+
+Non-strict parsing applies Docker's normalisation (`docker.io`, `library/` on Docker Hub
+only, `index.docker.io` as an alias); `strict=True` applies none and raises
+`name_not_canonical` for anything that is not already in canonical form.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeAlias
+
+import attrs
+
+from registry_sdk import _grammar as G
+from registry_sdk._grammar import ReferenceParts
+from registry_sdk.errors import InvalidReference, ReferenceErrorKind
+
+if TYPE_CHECKING:
+    from registry_sdk.scope import Action, Scope
+
+__all__ = [
+    "DIGEST_PATTERN",
+    "DOCKER_HUB",
+    "DOMAIN_PATTERN",
+    "NAME_PATTERN",
+    "REFERENCE_PATTERN",
+    "TAG_PATTERN",
+    "Digest",
+    "InvalidReference",
+    "Reference",
+    "ReferenceErrorKind",
+    "ReferenceParts",
+    "Registry",
+    "Repository",
+    "Tag",
+    "parse_reference",
+    "split_reference",
+]
+
+K = ReferenceErrorKind
+
+#: Unanchored patterns, for embedding in other tools' regular expressions.
+DOMAIN_PATTERN: str = G.DOMAIN
+NAME_PATTERN: str = G.NAME
+TAG_PATTERN: str = G.TAG
+DIGEST_PATTERN: str = G.DIGEST
+REFERENCE_PATTERN: str = G.REFERENCE
+
+#: The canonical name of Docker Hub in references.
+DOCKER_HUB = "docker.io"
+_HUB_ALIAS = "index.docker.io"
+_LIBRARY = "library/"
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+@attrs.frozen
+class Registry:
+    """A registry host, `host[:port]`, e.g. `ghcr.io` or `localhost:5000`.
+
+    Build one with [Registry.parse][registry_sdk.name.Registry.parse]; the constructor
+    takes an already canonical name and does not validate it.
+    """
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def parse(
+        cls, source: str, *, strict: bool = False, default_registry: str = DOCKER_HUB
+    ) -> Registry:
+        """Parse `host[:port]`; the empty string gives *default_registry* (not strict).
+
+        Raises:
+            InvalidReference: with kind `name_empty` (strict, empty input),
+                `invalid_reference_format` or `name_not_canonical`.
+        """
+        if not source and not strict:
+            return cls(default_registry)
+        G.check_length(source)
+        if G.DOMAIN_RE.fullmatch(source) is None:
+            detail = ("a registry is host[:port], without a scheme" if "://" in source
+                      else "invalid domain")
+            span = G._locate_in(source, 0, G._DOMAIN_CHARS)
+            raise G.fail(K.INVALID_REFERENCE_FORMAT, source, span, detail)
+        if source == _HUB_ALIAS:
+            if strict:
+                raise G.fail(K.NAME_NOT_CANONICAL, source, (0, len(source)),
+                             f"use {DOCKER_HUB!r}")
+            return cls(DOCKER_HUB)
+        return cls(source)
+
+    @property
+    def familiar(self) -> str:
+        """The name as Docker prints it (the same as `str()` for a registry)."""
+        return self.name
+
+    def repository(self, path: str) -> Repository:
+        """The repository *path* on this registry, validated (no normalisation)."""
+        if not path:
+            raise G.fail(K.INVALID_REFERENCE_FORMAT, path, (0, 0), "empty repository path")
+        path_, tag, digest = G.split_remainder(path, path, 0)
+        if tag is not None or digest is not None:
+            raise G.fail(K.INVALID_REFERENCE_FORMAT, path, (len(path_), len(path)),
+                         "a repository path has no tag or digest")
+        return Repository(self, path_)
+
+    def catalog_scope(self) -> Scope:
+        """The token scope `registry:catalog:*` needed for `/v2/_catalog`."""
+        from registry_sdk.scope import Scope  # noqa: PLC0415 (keeps this module light)
+
+        return Scope.catalog()
+
+
+@attrs.frozen
+class Repository:
+    """A repository: a registry and a path such as `library/ubuntu`."""
+
+    registry: Registry
+    path: str
+
+    def __str__(self) -> str:
+        return f"{self.registry.name}/{self.path}"
+
+    @classmethod
+    def parse(
+        cls, source: str, *, strict: bool = False, default_registry: str = DOCKER_HUB
+    ) -> Repository:
+        """Parse a repository name; a tag or digest in *source* is an error.
+
+        Raises:
+            InvalidReference: see [ReferenceErrorKind][registry_sdk.errors.ReferenceErrorKind].
+        """
+        domain, path, tag, digest = _normalise(source, strict, default_registry)
+        if tag is not None or digest is not None:
+            start = _suffix_start(source, tag, digest)
+            raise G.fail(K.INVALID_REFERENCE_FORMAT, source, (start, len(source)),
+                         "a repository has no tag or digest")
+        return cls(Registry(domain), path)
+
+    @property
+    def familiar(self) -> str:
+        """The short form Docker prints: `ubuntu`, `org/app`, `ghcr.io/org/app`."""
+        if self.registry.name == DOCKER_HUB:
+            path = self.path
+            if path.startswith(_LIBRARY) and path.count("/") == 1:
+                return path[len(_LIBRARY):]
+            return path
+        return str(self)
+
+    def with_tag(self, tag: str) -> Tag:
+        """This repository with *tag*, validated (`tag_invalid_format`)."""
+        if G.TAG_RE.fullmatch(tag) is None:
+            span = G._locate_in(tag, 0, G._TAG_CHARS) if tag else (0, 0)
+            raise G.fail(K.TAG_INVALID_FORMAT, tag, span)
+        return Tag(self, tag)
+
+    def with_digest(self, digest: str) -> Digest:
+        """This repository with *digest*, validated.
+
+        Unlike distribution's `WithDigest`, which checks only the grammar, the digest
+        must also be a supported algorithm of exact length (sha256 or sha512).
+        """
+        if G.DIGEST_GRAMMAR_RE.fullmatch(digest) is None:
+            raise G.fail(K.DIGEST_INVALID_FORMAT, digest, (0, len(digest)))
+        G.validate_digest(digest, 0, digest)
+        return Digest(self, digest)
+
+    def scope(self, *actions: Action | str) -> Scope:
+        """The token scope `repository:<path>:<actions>` (default: pull)."""
+        from registry_sdk.scope import Scope  # noqa: PLC0415 (keeps this module light)
+
+        return Scope.repository(self.path, *(actions or ("pull",)))
+
+
+@attrs.frozen
+class Tag:
+    """A tagged reference such as `docker.io/library/ubuntu:22.04`."""
+
+    repository: Repository
+    tag: str
+
+    def __str__(self) -> str:
+        return f"{self.repository}:{self.tag}"
+
+    @property
+    def registry(self) -> Registry:
+        """The registry of the repository."""
+        return self.repository.registry
+
+    @property
+    def identifier(self) -> str:
+        """What goes after `/manifests/` in a URL: the tag."""
+        return self.tag
+
+    @property
+    def familiar(self) -> str:
+        """The short form Docker prints, e.g. `ubuntu:22.04`."""
+        return f"{self.repository.familiar}:{self.tag}"
+
+    @classmethod
+    def parse(
+        cls,
+        source: str,
+        *,
+        strict: bool = False,
+        default_registry: str = DOCKER_HUB,
+        default_tag: str = "latest",
+    ) -> Tag:
+        """Parse a tag reference; without a tag, *default_tag* (an error when strict)."""
+        ref = parse_reference(source, strict=strict, default_registry=default_registry,
+                              default_tag=default_tag)
+        if isinstance(ref, Digest):
+            start = len(source) - len(ref.digest) - 1
+            raise G.fail(K.INVALID_REFERENCE_FORMAT, source, (start, len(source)),
+                         "a tag reference has no digest")
+        return ref
+
+
+@attrs.frozen
+class Digest:
+    """A reference by content digest, e.g. `ghcr.io/org/app@sha256:…`.
+
+    `tag` keeps a tag written beside the digest (`app:v1@sha256:…`); it takes no part
+    in equality and is not printed by `str()`.
+    """
+
+    repository: Repository
+    digest: str
+    tag: str | None = attrs.field(default=None, eq=False)
+
+    def __str__(self) -> str:
+        return f"{self.repository}@{self.digest}"
+
+    @property
+    def registry(self) -> Registry:
+        """The registry of the repository."""
+        return self.repository.registry
+
+    @property
+    def identifier(self) -> str:
+        """What goes after `/manifests/` in a URL: the digest."""
+        return self.digest
+
+    @property
+    def familiar(self) -> str:
+        """The short form Docker prints, e.g. `ubuntu@sha256:…`."""
+        return f"{self.repository.familiar}@{self.digest}"
+
+    @classmethod
+    def parse(
+        cls, source: str, *, strict: bool = False, default_registry: str = DOCKER_HUB
+    ) -> Digest:
+        """Parse a digest reference; *source* must contain `@algorithm:hex`."""
+        domain, path, tag, digest = _normalise(source, strict, default_registry)
+        if digest is None:
+            raise G.fail(K.INVALID_REFERENCE_FORMAT, source, (len(source), len(source)),
+                         "missing digest")
+        return cls(Repository(Registry(domain), path), digest, tag)
+
+
+Reference: TypeAlias = Tag | Digest
+
+
+def parse_reference(
+    source: str,
+    *,
+    strict: bool = False,
+    default_registry: str = DOCKER_HUB,
+    default_tag: str = "latest",
+) -> Tag | Digest:
+    """Parse a tag or digest reference, as `docker pull` reads its argument.
+
+    A tag and a digest together give a [Digest][registry_sdk.name.Digest] that keeps the
+    tag. Without either, the tag is *default_tag*; in strict mode that is an error.
+
+    Raises:
+        InvalidReference: see [ReferenceErrorKind][registry_sdk.errors.ReferenceErrorKind].
+    """
+    domain, path, tag, digest = _normalise(source, strict, default_registry)
+    repo = Repository(Registry(domain), path)
+    if digest is not None:
+        return Digest(repo, digest, tag)
+    if tag is None:
+        if strict:
+            raise G.fail(K.NAME_NOT_CANONICAL, source, (len(source), len(source)),
+                         "missing tag")
+        if G.TAG_RE.fullmatch(default_tag) is None:
+            raise G.fail(K.TAG_INVALID_FORMAT, default_tag, (0, len(default_tag)))
+        tag = default_tag
+    return Tag(repo, tag)
+
+
+def split_reference(source: str) -> ReferenceParts:
+    """The pure grammar parse of distribution/reference's `Parse`: no normalisation.
+
+    >>> split_reference("a/b:c")
+    ReferenceParts(domain='a', path='b', tag='c', digest=None)
+    """
+    return G.split(source)
+
+
+def _suffix_start(source: str, tag: str | None, digest: str | None) -> int:
+    end = len(source) - (len(digest) + 1 if digest is not None else 0)
+    return end - len(tag) - 1 if tag is not None else end
+
+
+def _normalise(
+    source: str, strict: bool, default_registry: str
+) -> tuple[str, str, str | None, str | None]:
+    """Docker's `ParseNormalizedNamed`, returning (domain, path, tag, digest)."""
+    G.check_length(source)
+    if G.is_identifier(source):
+        raise G.fail(K.IDENTIFIER_NOT_ALLOWED, source, (0, len(source)))
+    slash = source.find("/")
+    first = source[:slash]
+    if slash > 0 and (first == "localhost" or "." in first or ":" in first
+                      or first != first.lower()):
+        domain, rest, offset = first, source[slash + 1:], slash + 1
+        if G.DOMAIN_RE.fullmatch(domain) is None:
+            raise G.fail(K.INVALID_REFERENCE_FORMAT, source,
+                         G._locate_in(domain, 0, G._DOMAIN_CHARS), "invalid domain")
+        if domain == _HUB_ALIAS:
+            domain = DOCKER_HUB
+    else:
+        domain, rest, offset = default_registry, source, 0
+        if domain != DOCKER_HUB and G.DOMAIN_RE.fullmatch(domain) is None:
+            raise G.fail(K.INVALID_REFERENCE_FORMAT, domain, (0, len(domain)),
+                         "invalid default registry")
+    if domain == DOCKER_HUB and "/" not in rest:
+        rest, offset = _LIBRARY + rest, offset - len(_LIBRARY)
+    remote = rest.partition(":")[0]
+    if remote != remote.lower():
+        upper = offset + next(i for i, c in enumerate(remote) if c.isupper())
+        raise G.fail(K.NAME_CONTAINS_UPPERCASE, source, (upper, upper + 1))
+    path, tag, digest = G.split_remainder(source, rest, offset)
+    if strict:
+        canonical = f"{domain}/{path}"
+        name_end = _suffix_start(source, tag, digest)
+        if source[:name_end] != canonical:
+            raise G.fail(K.NAME_NOT_CANONICAL, source, (0, name_end), f"expected {canonical!r}")
+    return domain, path, tag, digest
+
