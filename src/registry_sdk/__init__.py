@@ -110,7 +110,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> Any:  # noqa: ANN401 (lazy re-export of any object)
     if name == "__version__":
         from importlib.metadata import version  # noqa: PLC0415
 

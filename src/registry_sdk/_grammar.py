@@ -1,4 +1,4 @@
-"""The distribution reference grammar, written down once.
+r"""The distribution reference grammar, written down once.
 
 ```
 reference        = name [ ":" tag ] [ "@" digest ]
@@ -15,7 +15,7 @@ digest           = algorithm ":" 32*HEXDIG
 ```
 
 The expressions are the ones distribution/reference compiles (not the ones in its
-comments), with explicit ASCII classes and ``fullmatch`` so that ``busybox\\n`` and
+comments), with explicit ASCII classes and ``fullmatch`` so that ``busybox\n`` and
 ``tæg`` are rejected. Inputs are capped at `MAX_INPUT_LENGTH` before any regex runs.
 """
 
@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from registry_sdk.errors import InvalidReference, ReferenceErrorKind
 
-K = ReferenceErrorKind
+_K = ReferenceErrorKind
 
 MAX_INPUT_LENGTH = 4096
 NAME_TOTAL_LENGTH_MAX = 255
@@ -60,16 +60,16 @@ _LOOSE_DIGEST_RE = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+", 
 _HEX_RE = {"sha256": re.compile(r"[a-f0-9]{64}"), "sha512": re.compile(r"[a-f0-9]{128}")}
 
 MESSAGES = {
-    K.NAME_EMPTY: "repository name must have at least one component",
-    K.INVALID_REFERENCE_FORMAT: "invalid reference format",
-    K.NAME_CONTAINS_UPPERCASE: "repository name must be lowercase",
-    K.NAME_TOO_LONG: f"repository name must not be more than {NAME_TOTAL_LENGTH_MAX} characters",
-    K.NAME_NOT_CANONICAL: "repository name must be canonical",
-    K.TAG_INVALID_FORMAT: "invalid tag format",
-    K.DIGEST_INVALID_FORMAT: "invalid digest format",
-    K.DIGEST_INVALID_LENGTH: "invalid digest length",
-    K.DIGEST_UNSUPPORTED: "unsupported digest algorithm",
-    K.IDENTIFIER_NOT_ALLOWED: "cannot specify 64-byte hexadecimal strings",
+    _K.NAME_EMPTY: "repository name must have at least one component",
+    _K.INVALID_REFERENCE_FORMAT: "invalid reference format",
+    _K.NAME_CONTAINS_UPPERCASE: "repository name must be lowercase",
+    _K.NAME_TOO_LONG: f"repository name must not be more than {NAME_TOTAL_LENGTH_MAX} characters",
+    _K.NAME_NOT_CANONICAL: "repository name must be canonical",
+    _K.TAG_INVALID_FORMAT: "invalid tag format",
+    _K.DIGEST_INVALID_FORMAT: "invalid digest format",
+    _K.DIGEST_INVALID_LENGTH: "invalid digest length",
+    _K.DIGEST_UNSUPPORTED: "unsupported digest algorithm",
+    _K.IDENTIFIER_NOT_ALLOWED: "cannot specify 64-byte hexadecimal strings",
 }
 
 
@@ -94,9 +94,9 @@ def fail(
 def check_length(source: str) -> None:
     """Reject empty and oversized input before any regex runs."""
     if not source:
-        raise fail(K.NAME_EMPTY, source, (0, 0))
+        raise fail(_K.NAME_EMPTY, source, (0, 0))
     if len(source) > MAX_INPUT_LENGTH:
-        raise fail(K.INVALID_REFERENCE_FORMAT, source, (MAX_INPUT_LENGTH, len(source)),
+        raise fail(_K.INVALID_REFERENCE_FORMAT, source, (MAX_INPUT_LENGTH, len(source)),
                    f"longer than {MAX_INPUT_LENGTH} characters")
 
 
@@ -105,19 +105,19 @@ def validate_digest(source: str, start: int, digest: str) -> None:
     end = start + len(digest)
     alg, sep, encoded = digest.partition(":")
     if not alg or not sep or not encoded:
-        raise fail(K.DIGEST_INVALID_FORMAT, source, (start, end))
+        raise fail(_K.DIGEST_INVALID_FORMAT, source, (start, end))
     pattern = _HEX_RE.get(alg)
     if pattern is None:
         if _LOOSE_DIGEST_RE.fullmatch(digest):
-            raise fail(K.DIGEST_UNSUPPORTED, source, (start, start + len(alg)),
+            raise fail(_K.DIGEST_UNSUPPORTED, source, (start, start + len(alg)),
                        f"{alg!r} (supported: sha256, sha512)")
-        raise fail(K.DIGEST_INVALID_FORMAT, source, (start, end))
+        raise fail(_K.DIGEST_INVALID_FORMAT, source, (start, end))
     enc_start = start + len(alg) + 1
     if len(encoded) != {"sha256": 64, "sha512": 128}[alg]:
-        raise fail(K.DIGEST_INVALID_LENGTH, source, (enc_start, end))
+        raise fail(_K.DIGEST_INVALID_LENGTH, source, (enc_start, end))
     if not pattern.fullmatch(encoded):
         bad = next(i for i, c in enumerate(encoded) if c not in "0123456789abcdef")
-        raise fail(K.DIGEST_INVALID_FORMAT, source, (enc_start + bad, enc_start + bad + 1),
+        raise fail(_K.DIGEST_INVALID_FORMAT, source, (enc_start + bad, enc_start + bad + 1),
                    "hex must be lower-case")
 
 
@@ -146,11 +146,11 @@ def locate_error(source: str, offset: int = 0, text: str | None = None) -> Inval
     text = source if text is None else text
     if text.lower() != text and _REFERENCE_RE.fullmatch(text.lower()):
         upper = next(i for i, c in enumerate(text) if c.isupper())
-        return fail(K.NAME_CONTAINS_UPPERCASE, source, (offset + upper, offset + upper + 1))
+        return fail(_K.NAME_CONTAINS_UPPERCASE, source, (offset + upper, offset + upper + 1))
     name_tag, at, digest = text.partition("@")
     if at and not DIGEST_GRAMMAR_RE.fullmatch(digest):
         start = offset + len(name_tag) + 1
-        return fail(K.INVALID_REFERENCE_FORMAT, source, (start, start + len(digest)),
+        return fail(_K.INVALID_REFERENCE_FORMAT, source, (start, start + len(digest)),
                     "invalid digest")
     slash = name_tag.rfind("/")
     colon = name_tag.find(":", slash + 1)
@@ -160,7 +160,7 @@ def locate_error(source: str, offset: int = 0, text: str | None = None) -> Inval
         if not TAG_RE.fullmatch(tag):
             start = offset + colon + 1
             span = _locate_in(tag, start, _TAG_CHARS) if tag else (start - 1, start)
-            return fail(K.INVALID_REFERENCE_FORMAT, source, span, "invalid tag")
+            return fail(_K.INVALID_REFERENCE_FORMAT, source, span, "invalid tag")
     parts = name.split("/")
     pos = offset
     domain_ok = len(parts) > 1 and DOMAIN_RE.fullmatch(parts[0]) is not None
@@ -175,9 +175,9 @@ def locate_error(source: str, offset: int = 0, text: str | None = None) -> Inval
                 what, span = "invalid path component", _locate_in(part, pos, _PATH_CHARS)
             if not part:
                 span = (pos, pos)
-            return fail(K.INVALID_REFERENCE_FORMAT, source, span, what)
+            return fail(_K.INVALID_REFERENCE_FORMAT, source, span, what)
         pos += len(part) + 1
-    return fail(K.INVALID_REFERENCE_FORMAT, source, (offset, offset + len(text)))
+    return fail(_K.INVALID_REFERENCE_FORMAT, source, (offset, offset + len(text)))
 
 
 def split(source: str) -> ReferenceParts:
@@ -189,7 +189,7 @@ def split(source: str) -> ReferenceParts:
     domain, path, tag, digest = match.groups()
     path_start = match.start(2)
     if len(path) > NAME_TOTAL_LENGTH_MAX:
-        raise fail(K.NAME_TOO_LONG, source,
+        raise fail(_K.NAME_TOO_LONG, source,
                    (path_start + NAME_TOTAL_LENGTH_MAX, path_start + len(path)))
     if digest is not None:
         validate_digest(source, match.start(4), digest)
@@ -206,7 +206,7 @@ def split_remainder(
     path, tag, digest = match.groups()
     if len(path) > NAME_TOTAL_LENGTH_MAX:
         start = offset + match.start(1) + NAME_TOTAL_LENGTH_MAX
-        raise fail(K.NAME_TOO_LONG, source, (max(offset, start), offset + match.end(1)))
+        raise fail(_K.NAME_TOO_LONG, source, (max(offset, start), offset + match.end(1)))
     if digest is not None:
         validate_digest(source, offset + match.start(3), digest)
     return path, tag, digest

@@ -25,7 +25,6 @@ stored. This module imports nothing else of the package.
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -464,6 +463,8 @@ def _bearer_error(headers: Mapping[str, str]) -> Diagnostic | None:
 
 
 def _decode_diagnostics(body: bytes) -> tuple[Diagnostic, ...] | None:
+    import json  # noqa: PLC0415 (only needed once something failed)
+
     try:
         doc = json.loads(body)
     except ValueError:
@@ -489,8 +490,7 @@ def _decode_diagnostics(body: bytes) -> tuple[Diagnostic, ...] | None:
 def check_error(
     response: ResponseLike, *expected: int, method: str = "", url: str = ""
 ) -> None:
-    """Raise [RegistryResponseError][registry_sdk.errors.RegistryResponseError] unless
-    the status is one of *expected* (default: 200).
+    """Raise a RegistryResponseError unless the status is one of *expected* (default 200).
 
     This is the one place where a status becomes an exception. The body is read up to
     64 KiB and decoded leniently: JSON ``{"errors": [...]}`` envelopes become

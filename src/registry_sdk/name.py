@@ -31,22 +31,22 @@ __all__ = [
     "DIGEST_PATTERN",
     "DOCKER_HUB",
     "DOMAIN_PATTERN",
-    "NAME_PATTERN",
-    "REFERENCE_PATTERN",
-    "TAG_PATTERN",
     "Digest",
     "InvalidReference",
+    "NAME_PATTERN",
+    "REFERENCE_PATTERN",
     "Reference",
     "ReferenceErrorKind",
     "ReferenceParts",
     "Registry",
     "Repository",
+    "TAG_PATTERN",
     "Tag",
     "parse_reference",
     "split_reference",
 ]
 
-K = ReferenceErrorKind
+_K = ReferenceErrorKind
 
 #: Unanchored patterns, for embedding in other tools' regular expressions.
 DOMAIN_PATTERN: str = G.DOMAIN
@@ -95,10 +95,10 @@ class Registry:
             detail = ("a registry is host[:port], without a scheme" if "://" in source
                       else "invalid domain")
             span = G._locate_in(source, 0, G._DOMAIN_CHARS)
-            raise G.fail(K.INVALID_REFERENCE_FORMAT, source, span, detail)
+            raise G.fail(_K.INVALID_REFERENCE_FORMAT, source, span, detail)
         if source == _HUB_ALIAS:
             if strict:
-                raise G.fail(K.NAME_NOT_CANONICAL, source, (0, len(source)),
+                raise G.fail(_K.NAME_NOT_CANONICAL, source, (0, len(source)),
                              f"use {DOCKER_HUB!r}")
             return cls(DOCKER_HUB)
         return cls(source)
@@ -111,10 +111,10 @@ class Registry:
     def repository(self, path: str) -> Repository:
         """The repository *path* on this registry, validated (no normalisation)."""
         if not path:
-            raise G.fail(K.INVALID_REFERENCE_FORMAT, path, (0, 0), "empty repository path")
+            raise G.fail(_K.INVALID_REFERENCE_FORMAT, path, (0, 0), "empty repository path")
         path_, tag, digest = G.split_remainder(path, path, 0)
         if tag is not None or digest is not None:
-            raise G.fail(K.INVALID_REFERENCE_FORMAT, path, (len(path_), len(path)),
+            raise G.fail(_K.INVALID_REFERENCE_FORMAT, path, (len(path_), len(path)),
                          "a repository path has no tag or digest")
         return Repository(self, path_)
 
@@ -147,25 +147,31 @@ class Repository:
         domain, path, tag, digest = _normalise(source, strict, default_registry)
         if tag is not None or digest is not None:
             start = _suffix_start(source, tag, digest)
-            raise G.fail(K.INVALID_REFERENCE_FORMAT, source, (start, len(source)),
+            raise G.fail(_K.INVALID_REFERENCE_FORMAT, source, (start, len(source)),
                          "a repository has no tag or digest")
         return cls(Registry(domain), path)
 
     @property
     def familiar(self) -> str:
         """The short form Docker prints: `ubuntu`, `org/app`, `ghcr.io/org/app`."""
-        if self.registry.name == DOCKER_HUB:
-            path = self.path
-            if path.startswith(_LIBRARY) and path.count("/") == 1:
-                return path[len(_LIBRARY):]
-            return path
-        return str(self)
+        if self.registry.name != DOCKER_HUB:
+            return str(self)
+        path = self.path
+        if path.startswith(_LIBRARY) and path.count("/") == 1:
+            return path[len(_LIBRARY):]
+        first = path.partition("/")[0]
+        # Upstream's FamiliarName drops docker.io even when the first component would be
+        # read back as a domain ("docker.io/foo.bar/baz" -> "foo.bar/baz"); we keep it,
+        # so that the familiar form always parses back to the same repository.
+        if _looks_like_domain(first):
+            return str(self)
+        return path
 
     def with_tag(self, tag: str) -> Tag:
         """This repository with *tag*, validated (`tag_invalid_format`)."""
         if G.TAG_RE.fullmatch(tag) is None:
             span = G._locate_in(tag, 0, G._TAG_CHARS) if tag else (0, 0)
-            raise G.fail(K.TAG_INVALID_FORMAT, tag, span)
+            raise G.fail(_K.TAG_INVALID_FORMAT, tag, span)
         return Tag(self, tag)
 
     def with_digest(self, digest: str) -> Digest:
@@ -175,7 +181,7 @@ class Repository:
         must also be a supported algorithm of exact length (sha256 or sha512).
         """
         if G.DIGEST_GRAMMAR_RE.fullmatch(digest) is None:
-            raise G.fail(K.DIGEST_INVALID_FORMAT, digest, (0, len(digest)))
+            raise G.fail(_K.DIGEST_INVALID_FORMAT, digest, (0, len(digest)))
         G.validate_digest(digest, 0, digest)
         return Digest(self, digest)
 
@@ -225,7 +231,7 @@ class Tag:
                               default_tag=default_tag)
         if isinstance(ref, Digest):
             start = len(source) - len(ref.digest) - 1
-            raise G.fail(K.INVALID_REFERENCE_FORMAT, source, (start, len(source)),
+            raise G.fail(_K.INVALID_REFERENCE_FORMAT, source, (start, len(source)),
                          "a tag reference has no digest")
         return ref
 
@@ -267,7 +273,7 @@ class Digest:
         """Parse a digest reference; *source* must contain `@algorithm:hex`."""
         domain, path, tag, digest = _normalise(source, strict, default_registry)
         if digest is None:
-            raise G.fail(K.INVALID_REFERENCE_FORMAT, source, (len(source), len(source)),
+            raise G.fail(_K.INVALID_REFERENCE_FORMAT, source, (len(source), len(source)),
                          "missing digest")
         return cls(Repository(Registry(domain), path), digest, tag)
 
@@ -296,10 +302,10 @@ def parse_reference(
         return Digest(repo, digest, tag)
     if tag is None:
         if strict:
-            raise G.fail(K.NAME_NOT_CANONICAL, source, (len(source), len(source)),
+            raise G.fail(_K.NAME_NOT_CANONICAL, source, (len(source), len(source)),
                          "missing tag")
         if G.TAG_RE.fullmatch(default_tag) is None:
-            raise G.fail(K.TAG_INVALID_FORMAT, default_tag, (0, len(default_tag)))
+            raise G.fail(_K.TAG_INVALID_FORMAT, default_tag, (0, len(default_tag)))
         tag = default_tag
     return Tag(repo, tag)
 
@@ -313,6 +319,11 @@ def split_reference(source: str) -> ReferenceParts:
     return G.split(source)
 
 
+def _looks_like_domain(first: str) -> bool:
+    """Docker's rule for reading the first component of a name as a registry."""
+    return first == "localhost" or "." in first or ":" in first or first != first.lower()
+
+
 def _suffix_start(source: str, tag: str | None, digest: str | None) -> int:
     end = len(source) - (len(digest) + 1 if digest is not None else 0)
     return end - len(tag) - 1 if tag is not None else end
@@ -324,33 +335,34 @@ def _normalise(
     """Docker's `ParseNormalizedNamed`, returning (domain, path, tag, digest)."""
     G.check_length(source)
     if G.is_identifier(source):
-        raise G.fail(K.IDENTIFIER_NOT_ALLOWED, source, (0, len(source)))
+        raise G.fail(_K.IDENTIFIER_NOT_ALLOWED, source, (0, len(source)))
     slash = source.find("/")
     first = source[:slash]
-    if slash > 0 and (first == "localhost" or "." in first or ":" in first
-                      or first != first.lower()):
+    if slash > 0 and _looks_like_domain(first):
         domain, rest, offset = first, source[slash + 1:], slash + 1
         if G.DOMAIN_RE.fullmatch(domain) is None:
-            raise G.fail(K.INVALID_REFERENCE_FORMAT, source,
+            raise G.fail(_K.INVALID_REFERENCE_FORMAT, source,
                          G._locate_in(domain, 0, G._DOMAIN_CHARS), "invalid domain")
         if domain == _HUB_ALIAS:
             domain = DOCKER_HUB
     else:
         domain, rest, offset = default_registry, source, 0
         if domain != DOCKER_HUB and G.DOMAIN_RE.fullmatch(domain) is None:
-            raise G.fail(K.INVALID_REFERENCE_FORMAT, domain, (0, len(domain)),
+            raise G.fail(_K.INVALID_REFERENCE_FORMAT, domain, (0, len(domain)),
                          "invalid default registry")
     if domain == DOCKER_HUB and "/" not in rest:
         rest, offset = _LIBRARY + rest, offset - len(_LIBRARY)
-    remote = rest.partition(":")[0]
+    # Upstream checks everything before the first ":" (so "@Sha256:" counts as the name);
+    # we stop at "@" too, so a bad digest is reported as a digest error.
+    remote = rest.partition("@")[0].partition(":")[0]
     if remote != remote.lower():
         upper = offset + next(i for i, c in enumerate(remote) if c.isupper())
-        raise G.fail(K.NAME_CONTAINS_UPPERCASE, source, (upper, upper + 1))
+        raise G.fail(_K.NAME_CONTAINS_UPPERCASE, source, (upper, upper + 1))
     path, tag, digest = G.split_remainder(source, rest, offset)
     if strict:
         canonical = f"{domain}/{path}"
         name_end = _suffix_start(source, tag, digest)
         if source[:name_end] != canonical:
-            raise G.fail(K.NAME_NOT_CANONICAL, source, (0, name_end), f"expected {canonical!r}")
+            raise G.fail(_K.NAME_NOT_CANONICAL, source, (0, name_end), f"expected {canonical!r}")
     return domain, path, tag, digest
 

@@ -19,7 +19,13 @@ import attrs
 from registry_sdk import _grammar as G
 from registry_sdk.errors import InvalidScope
 
-__all__ = ["Action", "InvalidScope", "Scope", "merge_scopes", "parse_scopes"]
+__all__ = [
+    "Action",
+    "InvalidScope",
+    "Scope",
+    "merge_scopes",
+    "parse_scopes",
+]
 
 _TYPE_RE = re.compile(r"[a-z0-9]+(?:\([a-z0-9]+\))?", re.ASCII)
 _NAME_RE = re.compile(G.NAME, re.ASCII)
@@ -87,8 +93,9 @@ class Scope:
 
     @classmethod
     def parse(cls, source: str) -> Scope:
-        """Parse one scope; the name may contain a `host:port`, so the string is split
-        on its first and last colon.
+        """Parse one scope, splitting on the first and last colon.
+
+        The name may contain a `host:port`, hence not on every colon.
 
         Raises:
             InvalidScope: when a part does not follow the scope grammar.

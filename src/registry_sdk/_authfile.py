@@ -1,0 +1,222 @@
+"""Reading docker `config.json` / containers `auth.json` files and credential helpers.
+
+Pure lookup logic plus two edges of I/O (reading a file, running a helper). Nothing here
+logs or raises a secret: errors name the file and key, or the helper and registry.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from registry_sdk.errors import CredentialHelperError, CredentialsError
+
+HUB_KEY = "https://index.docker.io/v1/"
+#: Every spelling of Docker Hub that may key an `auths` entry.
+HUB_ALIASES = ("docker.io", "index.docker.io", "registry-1.docker.io", HUB_KEY)
+_NOT_FOUND = "credentials not found"
+#: Helper output larger than this is refused (security rule 5).
+HELPER_OUTPUT_LIMIT = 64 * 1024
+
+
+@attrs.frozen(repr=False)
+class Entry:
+    """Secrets found for one key, with where they came from (never printed)."""
+
+    origin: str
+    username: str = ""
+    password: str = ""
+    identity_token: str = ""
+    registry_token: str = ""
+
+    def __repr__(self) -> str:
+        return f"Entry(origin={self.origin!r})"
+
+    @property
+    def empty(self) -> bool:
+        return not (self.username or self.password or self.identity_token
+                    or self.registry_token)
+
+
+@attrs.frozen
+class AuthFile:
+    """A parsed credentials file: its `auths`, `credHelpers` and `credsStore`."""
+
+    path: str
+    docker_format: bool
+    auths: Mapping[str, Any]
+    cred_helpers: Mapping[str, str]
+    creds_store: str
+
+
+def load(path: Path, *, docker_format: bool, legacy: bool = False) -> AuthFile | None:
+    """Parse *path*; a missing file or a directory counts as absent (returns None).
+
+    Raises:
+        CredentialsError: unreadable file, invalid JSON (with line and column), wrong shape.
+    """
+    if not path.is_file():
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CredentialsError(f"cannot read {path}: {type(exc).__name__}",
+                               source=str(path)) from None
+    return parse(text, str(path), docker_format=docker_format, legacy=legacy)
+
+
+def parse(text: str, origin: str, *, docker_format: bool, legacy: bool = False) -> AuthFile:
+    """Parse the JSON text of a credentials file (see [load][])."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CredentialsError(
+            f"{origin}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+            source=origin) from None
+    if not isinstance(doc, dict):
+        raise CredentialsError(f"{origin}: expected a JSON object", source=origin)
+    auths = doc if legacy else doc.get("auths", {})
+    helpers = {} if legacy else doc.get("credHelpers", {})
+    store = "" if legacy else doc.get("credsStore", "")
+    if not isinstance(auths, dict) or not all(isinstance(v, dict) for v in auths.values()):
+        raise CredentialsError(f"{origin}: 'auths' must map keys to objects", source=origin)
+    if not isinstance(helpers, dict) or not all(isinstance(v, str) for v in helpers.values()):
+        raise CredentialsError(f"{origin}: 'credHelpers' must map keys to names", source=origin)
+    if not isinstance(store, str):
+        raise CredentialsError(f"{origin}: 'credsStore' must be a string", source=origin)
+    return AuthFile(origin, docker_format, auths, helpers, store)
+
+
+def decode_entry(entry: Mapping[str, Any], origin: str) -> Entry:
+    """Turn one `auths` entry into an Entry; a bad `auth` names the key, never the value."""
+    username = str(entry.get("username") or "")
+    password = str(entry.get("password") or "")
+    auth = entry.get("auth")
+    if auth:
+        try:
+            raw = str(auth).strip()
+            decoded = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
+            text = decoded.decode("utf-8").rstrip("\x00")
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            raise CredentialsError(f"{origin}: 'auth' is not valid base64",
+                                   source=origin) from None
+        user, sep, secret = text.partition(":")
+        if not sep or not user:
+            raise CredentialsError(f"{origin}: 'auth' must encode 'username:password'",
+                                   source=origin)
+        username, password = user, secret
+    return Entry(origin, username, password, str(entry.get("identitytoken") or ""),
+                 str(entry.get("registrytoken") or ""))
+
+
+def _host_of_key(key: str) -> str | None:
+    """A key written with a scheme (`https://host/v1/`) reduced to its host, else None."""
+    for scheme in ("https://", "http://"):
+        if key.startswith(scheme):
+            return key[len(scheme):].split("/", 1)[0]
+    return None
+
+
+def _canonical_host(host: str) -> str:
+    return "docker.io" if host in HUB_ALIASES else host
+
+
+def candidate_keys(registry: str, path: str | None) -> list[str]:
+    """Keys to try, most specific first: `reg/ns/repo`, `reg/ns`, `reg` (all aliases)."""
+    hosts = list(HUB_ALIASES[:3]) if registry == "docker.io" else [registry]
+    keys: list[str] = []
+    if path:
+        parts = path.split("/")
+        for n in range(len(parts), 0, -1):
+            keys += [f"{h}/{'/'.join(parts[:n])}" for h in hosts]
+    keys += hosts
+    if registry == "docker.io":
+        keys.append(HUB_KEY)
+    return keys
+
+
+def find_entry(
+    file: AuthFile, registry: str, path: str | None
+) -> tuple[str, Mapping[str, Any]] | None:
+    """The most specific `auths` entry for the target, as (key, entry).
+
+    Keys with a path but no scheme are repository-scoped and match only that repository
+    or its namespaces: `reg/ns/a` never serves `reg/ns/b`. Keys with a scheme
+    (`https://host/v1/`) are legacy spellings of a registry and match by host.
+    """
+    for key in candidate_keys(registry, path):
+        if key in file.auths:
+            return key, file.auths[key]
+    for key, entry in file.auths.items():
+        host = _host_of_key(key)
+        if host is not None and _canonical_host(host) == registry:
+            return key, entry
+    return None
+
+
+def helper_for(file: AuthFile, registry: str) -> tuple[str, str] | None:
+    """The helper configured for *registry* as (helper name, key to send it), if any."""
+    keys = (HUB_KEY, *HUB_ALIASES[:3]) if registry == "docker.io" else (registry,)
+    for key in keys:
+        if key in file.cred_helpers:
+            return file.cred_helpers[key], key
+    if file.creds_store:
+        if registry == "docker.io":
+            return file.creds_store, HUB_KEY if file.docker_format else "docker.io"
+        return file.creds_store, registry
+    return None
+
+
+def run_helper(
+    name: str, key: str, *, registry: str, timeout: float, env: Mapping[str, str]
+) -> Entry | None:
+    """Run `docker-credential-<name> get` with *key* on stdin; None means not found.
+
+    Raises:
+        CredentialHelperError: missing program, timeout, failure, or a malformed answer.
+    """
+    program = f"docker-credential-{name}"
+    path = shutil.which(program, path=env.get("PATH", os.defpath))
+    if path is None:
+        raise CredentialHelperError(f"credential helper {program} not found on PATH",
+                                    helper=program, registry=registry)
+    try:
+        done = subprocess.run(  # noqa: S603 (fixed argv, no shell)
+            [path, "get"], input=key.encode(), capture_output=True, timeout=timeout,
+            env=dict(env), check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise CredentialHelperError(f"credential helper {program} timed out after {timeout}s",
+                                    helper=program, registry=registry) from None
+    except OSError as exc:
+        raise CredentialHelperError(f"cannot run credential helper {program}: {exc.strerror}",
+                                    helper=program, registry=registry) from None
+    out = done.stdout[:HELPER_OUTPUT_LIMIT].decode("utf-8", "replace").strip()
+    if done.returncode != 0:
+        if _NOT_FOUND in out.lower():
+            return None
+        first = out.splitlines()[0][:200] if out else "(no message)"
+        raise CredentialHelperError(
+            f"credential helper {program} failed for {registry} (exit {done.returncode}): "
+            f"{first}", helper=program, registry=registry)
+    try:
+        answer = json.loads(out)
+        username, secret = str(answer["Username"]), str(answer["Secret"])
+    except (ValueError, KeyError, TypeError):
+        # Never echo the output: it may hold the secret.
+        raise CredentialHelperError(
+            f"credential helper {program} gave a malformed answer for {registry}",
+            helper=program, registry=registry) from None
+    origin = f"credential helper {program} (key {key!r})"
+    if username == "<token>":
+        return Entry(origin, identity_token=secret)
+    return Entry(origin, username=username, password=secret)

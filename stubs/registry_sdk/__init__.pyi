@@ -1,0 +1,9 @@
+from registry_sdk.authn import ANONYMOUS as ANONYMOUS, Authenticator as Authenticator, Basic as Basic, Bearer as Bearer, Credentials as Credentials, DefaultKeychain as DefaultKeychain, IdentityToken as IdentityToken, Keychain as Keychain, MultiKeychain as MultiKeychain, StaticKeychain as StaticKeychain
+from registry_sdk.errors import AuthenticationError as AuthenticationError, CredentialHelperError as CredentialHelperError, CredentialsError as CredentialsError, Diagnostic as Diagnostic, DigestMismatch as DigestMismatch, ErrorCode as ErrorCode, InvalidChallenge as InvalidChallenge, InvalidReference as InvalidReference, InvalidResponse as InvalidResponse, InvalidScope as InvalidScope, ReferenceErrorKind as ReferenceErrorKind, RegistryError as RegistryError, RegistryResponseError as RegistryResponseError, SecurityError as SecurityError, TokenExchangeError as TokenExchangeError, TransportError as TransportError, TransportTimeout as TransportTimeout, check_error as check_error
+from registry_sdk.name import Digest as Digest, Reference as Reference, Registry as Registry, Repository as Repository, Tag as Tag, parse_reference as parse_reference, split_reference as split_reference
+from registry_sdk.scope import Action as Action, Scope as Scope
+
+__all__ = ['ANONYMOUS', 'Action', 'AuthenticationError', 'Authenticator', 'Basic', 'Bearer', 'CredentialHelperError', 'Credentials', 'CredentialsError', 'DefaultKeychain', 'Diagnostic', 'Digest', 'DigestMismatch', 'ErrorCode', 'IdentityToken', 'InvalidChallenge', 'InvalidReference', 'InvalidResponse', 'InvalidScope', 'Keychain', 'MultiKeychain', 'Reference', 'ReferenceErrorKind', 'Registry', 'RegistryError', 'RegistryResponseError', 'Repository', 'Scope', 'SecurityError', 'StaticKeychain', 'Tag', 'TokenExchangeError', 'TransportError', 'TransportTimeout', '__version__', 'check_error', 'parse_reference', 'split_reference']
+
+# Names in __all__ with no definition:
+#   __version__
