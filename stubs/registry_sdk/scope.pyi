@@ -5,6 +5,8 @@ from registry_sdk.errors import InvalidScope as InvalidScope
 
 __all__ = ['Action', 'InvalidScope', 'Scope', 'merge_scopes', 'parse_scopes']
 
+def _canonical(actions: Iterable[str]) -> tuple[str, ...]: ...
+
 class Action(enum.StrEnum):
     PULL = 'pull'
     PUSH = 'push'

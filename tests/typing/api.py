@@ -1,0 +1,82 @@
+"""Never executed: mypy checks that the public API reads the way applications use it.
+
+A signature regression makes `mypy --strict` fail on this file.
+"""
+
+from __future__ import annotations
+
+from registry_sdk import (
+    ANONYMOUS,
+    Action,
+    Authenticator,
+    Basic,
+    Bearer,
+    Credentials,
+    DefaultKeychain,
+    Digest,
+    IdentityToken,
+    InvalidReference,
+    Keychain,
+    MultiKeychain,
+    Reference,
+    ReferenceErrorKind,
+    Registry,
+    Repository,
+    Scope,
+    StaticKeychain,
+    Tag,
+    parse_reference,
+    split_reference,
+)
+from registry_sdk.challenge import Challenge, parse_challenges, pick_challenge
+from registry_sdk.errors import Diagnostic, ErrorCode, RegistryResponseError
+from registry_sdk.name import DIGEST_PATTERN, NAME_PATTERN, REFERENCE_PATTERN
+from registry_sdk.scope import merge_scopes, parse_scopes
+
+
+def names() -> None:
+    ref: Reference = parse_reference("ubuntu", strict=False, default_tag="22.04")
+    repo: Repository = ref.repository
+    reg: Registry = repo.registry
+    tag: Tag = repo.with_tag("v1")
+    digest: Digest = Tag.parse("a:b").repository.with_digest("sha256:" + "a" * 64)
+    maybe_tag: str | None = digest.tag
+    text: str = str(ref) + ref.familiar + reg.name + repo.path + tag.tag + digest.digest
+    parts = split_reference("a/b:c")
+    domain: str | None = parts.domain
+    patterns: tuple[str, ...] = (DIGEST_PATTERN, NAME_PATTERN, REFERENCE_PATTERN)
+    try:
+        Repository.parse(text, strict=True)
+    except InvalidReference as exc:
+        kind: ReferenceErrorKind = exc.kind
+        span: tuple[int, int] = exc.span
+        print(kind, span, maybe_tag, domain, patterns)
+
+
+def scopes() -> None:
+    scope: Scope = Repository.parse("a").scope(Action.PULL, "push")
+    merged: tuple[Scope, ...] = merge_scopes([scope, Scope.parse("repository:a:delete")])
+    catalog: Scope = Registry.parse("r.example").catalog_scope()
+    print(merged, catalog, parse_scopes("registry:catalog:*"), scope.actions)
+
+
+def credentials() -> None:
+    kc: Keychain = DefaultKeychain()
+    multi: Keychain = MultiKeychain(kc, StaticKeychain({"r.example": Basic("u", "p")}))
+    auths: list[Authenticator] = [ANONYMOUS, Basic("u", "p"), Bearer("t"), IdentityToken("t")]
+    creds: Credentials = multi.resolve(Repository.parse("r.example/a")).authorization()
+    print(auths, creds.is_anonymous, DefaultKeychain().explain(Registry.parse("r")).origin)
+
+
+def challenges() -> None:
+    parsed: tuple[Challenge, ...] = parse_challenges(['Bearer realm="r"'])
+    picked: Challenge | None = pick_challenge(parsed)
+    if picked is not None:
+        realm: str | None = picked.realm
+        print(realm, picked.params.get("service"), picked.scopes)
+
+
+def errors(exc: RegistryResponseError) -> None:
+    first: Diagnostic = exc.diagnostics[0]
+    code: ErrorCode | str = first.code
+    print(code, exc.status, exc.is_temporary, exc.retry_after)
