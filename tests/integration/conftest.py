@@ -1,0 +1,61 @@
+"""Fixtures that start real registries (and stop them by pid)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trustme
+
+from tests.support.registry import TLS, RunningRegistry, start_registry
+
+USERS = {"alice": "alice-SECRET-pw", "bob": "bob-SECRET-pw"}
+
+
+@pytest.fixture(scope="session")
+def ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path]:
+    """A private CA (trustme) and its PEM file."""
+    authority = trustme.CA()
+    path = tmp_path_factory.mktemp("ca") / "ca.pem"
+    authority.cert_pem.write_to_path(str(path))
+    return authority, path
+
+
+@pytest.fixture(scope="session")
+def tls_files(ca: tuple[trustme.CA, Path], tmp_path_factory: pytest.TempPathFactory) -> TLS:
+    """A server certificate for 127.0.0.1 / localhost signed by the private CA."""
+    authority, ca_path = ca
+    cert = authority.issue_cert("127.0.0.1", "localhost", "::1")
+    folder = tmp_path_factory.mktemp("tls")
+    cert.cert_chain_pems[0].write_to_path(str(folder / "cert.pem"))
+    for extra in cert.cert_chain_pems[1:]:
+        extra.write_to_path(str(folder / "cert.pem"), append=True)
+    cert.private_key_pem.write_to_path(str(folder / "key.pem"))
+    return TLS(folder / "cert.pem", folder / "key.pem", ca_path)
+
+
+@pytest.fixture(scope="session")
+def open_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
+    """A registry with no authentication."""
+    reg = start_registry(tmp_path_factory.mktemp("open"))
+    yield reg
+    reg.stop()
+
+
+@pytest.fixture(scope="session")
+def basic_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
+    """A registry with htpasswd (bcrypt) basic auth, users alice and bob."""
+    reg = start_registry(tmp_path_factory.mktemp("basic"), users=USERS)
+    yield reg
+    reg.stop()
+
+
+@pytest.fixture(scope="session")
+def basic_tls_registry(
+    tmp_path_factory: pytest.TempPathFactory, tls_files: TLS
+) -> Iterator[RunningRegistry]:
+    """A registry with htpasswd basic auth over TLS with a private CA."""
+    reg = start_registry(tmp_path_factory.mktemp("basic-tls"), users=USERS, tls=tls_files)
+    yield reg
+    reg.stop()
