@@ -487,6 +487,15 @@ def _decode_diagnostics(body: bytes) -> tuple[Diagnostic, ...] | None:
     return None
 
 
+def _read_capped(response: ResponseLike) -> bytes:
+    # A urllib3 response read with preload_content=True keeps its body in `_body` and
+    # read() then returns b"": use what was preloaded (capped), else read at most the cap.
+    cached = getattr(response, "_body", None)
+    if isinstance(cached, bytes):
+        return cached[:ERROR_BODY_LIMIT]
+    return response.read(ERROR_BODY_LIMIT)
+
+
 def check_error(
     response: ResponseLike, *expected: int, method: str = "", url: str = ""
 ) -> None:
@@ -501,7 +510,7 @@ def check_error(
     status = response.status
     if status in allowed:
         return
-    body = b"" if method.upper() == "HEAD" else response.read(ERROR_BODY_LIMIT)
+    body = b"" if method.upper() == "HEAD" else _read_capped(response)
     diagnostics = list(_decode_diagnostics(body) or ()) if body else []
     if not diagnostics and status in _STATUS_CODES:
         diagnostics.append(Diagnostic(_STATUS_CODES[status]))

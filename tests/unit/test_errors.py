@@ -107,3 +107,17 @@ def test_check_error_maps_bearer_error_and_retry_after() -> None:
                                headers))
     assert exc.codes == (ErrorCode.DENIED, ErrorCode.UNAUTHORIZED)
     assert exc.retry_after == 7.0
+
+
+def test_check_error_reads_preloaded_urllib3_responses() -> None:
+    """A urllib3 response whose body was already preloaded still yields its diagnostics."""
+    import io
+
+    import urllib3
+
+    body = b'{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known"}]}'
+    resp = urllib3.HTTPResponse(body=io.BytesIO(body), status=404, preload_content=True,
+                                headers={"Content-Type": "application/json"})
+    with pytest.raises(E.RegistryResponseError) as info:
+        check_error(resp)
+    assert info.value.codes == (ErrorCode.NAME_UNKNOWN,)

@@ -1,0 +1,311 @@
+"""`Transport`: every request to one registry, authenticated transparently.
+
+```python
+from registry_sdk import Basic, Repository
+from registry_sdk.errors import check_error
+from registry_sdk.transport import Transport
+
+repo = Repository.parse("ghcr.io/org/app")
+t = Transport(repo.registry, Basic("me", "pw"), [repo.scope("pull")])
+resp = t.request("GET", t.url(f"/v2/{repo.path}/tags/list"))
+check_error(resp)
+```
+
+Challenge-driven: the first 401 teaches the transport the registry's realm and service;
+later requests fetch their token up front. A 401 merges the challenge's scopes, exchanges
+once and retries once. Tokens are cached by registry, realm, service, scope set and
+credential identity. This is the only module that does HTTP I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from importlib.metadata import PackageNotFoundError, version
+from urllib.parse import urljoin, urlsplit
+
+import attrs
+import urllib3
+from urllib3.exceptions import HTTPError as _Urllib3Error
+from urllib3.exceptions import TimeoutError as _Urllib3Timeout
+
+from registry_sdk import _token as T
+from registry_sdk._redact import redact_url
+from registry_sdk.authn import ANONYMOUS, Authenticator, Credentials
+from registry_sdk.challenge import Challenge, parse_challenges, pick_challenge
+from registry_sdk.errors import (
+    AuthenticationError,
+    InvalidChallenge,
+    InvalidScope,
+    SecurityError,
+    TokenExchangeError,
+    TransportError,
+    TransportTimeout,
+)
+from registry_sdk.name import DOCKER_HUB, Registry
+from registry_sdk.scope import Scope, merge_scopes
+
+__all__ = ["DEFAULT_TIMEOUT", "RegistryState", "Transport", "default_retries"]
+
+log = logging.getLogger("registry_sdk.transport")
+DEFAULT_TIMEOUT = urllib3.Timeout(connect=10.0, read=60.0)
+MAX_REDIRECTS = 10
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_FALLBACK_STATUSES = frozenset({400, 404, 405})
+try:
+    _VERSION = version("registry-sdk")
+except PackageNotFoundError:  # pragma: no cover
+    _VERSION = "0"
+
+
+def default_retries() -> urllib3.Retry:
+    """Retries for 429/5xx and connection errors: capped, jittered, honouring Retry-After.
+
+    Never for 401 (that is the auth flow's job) and never for redirects (handled here).
+    """
+    return urllib3.Retry(
+        total=4, connect=3, read=2, redirect=False, status=3,
+        status_forcelist=_RETRY_STATUSES, backoff_factor=0.5, backoff_max=10.0,
+        backoff_jitter=0.5, respect_retry_after_header=True, raise_on_status=False,
+        allowed_methods=urllib3.Retry.DEFAULT_ALLOWED_METHODS,
+    )
+
+
+@attrs.define
+class RegistryState:
+    """What one registry taught us: its challenge (realm, service, scheme)."""
+
+    challenge: Challenge | None = None
+
+
+def _challenge_scopes(challenge: Challenge) -> list[Scope]:
+    """The scopes a bearer challenge asks for; ones we cannot parse are skipped."""
+    out = []
+    for text in challenge.scopes:
+        try:
+            out.append(Scope.parse(text))
+        except InvalidScope:
+            log.debug("ignoring unparsable challenge scope")
+    return out
+
+
+def _api_host(registry: Registry) -> str:
+    return "registry-1.docker.io" if registry.name == DOCKER_HUB else registry.name
+
+
+class Transport:
+    """Sends requests to one registry, authenticating them transparently.
+
+    Args:
+        registry: the registry (or its name).
+        authenticator: where credentials come from (called at each token exchange).
+        scopes: the scopes requests will need (e.g. `repo.scope("pull")`).
+        pool: a urllib3 PoolManager to share; one is created otherwise.
+        retries: a urllib3 `Retry` (default [default_retries][]).
+        timeout: a urllib3 `Timeout` (default 10 s connect, 60 s read).
+        user_agent: added in front of `registry-sdk/VERSION`.
+        insecure: allow plain http to this (non-loopback) registry; `url()` uses http.
+        ca_certs: a CA bundle file for TLS verification (verification is always on).
+        token_cache, state: shared by a Client across its transports.
+    """
+
+    def __init__(
+        self,
+        registry: Registry | str,
+        authenticator: Authenticator = ANONYMOUS,
+        scopes: Iterable[Scope] = (),
+        *,
+        pool: urllib3.PoolManager | None = None,
+        retries: urllib3.Retry | None = None,
+        timeout: urllib3.Timeout | None = None,
+        user_agent: str | None = None,
+        insecure: bool = False,
+        ca_certs: str | None = None,
+        token_cache: T.TokenCache | None = None,
+        state: RegistryState | None = None,
+    ) -> None:
+        self.registry = registry if isinstance(registry, Registry) else Registry.parse(registry)
+        self.authenticator = authenticator
+        self.scopes = merge_scopes(scopes)
+        self.insecure = insecure
+        self._pool = pool or urllib3.PoolManager(ca_certs=ca_certs, cert_reqs="CERT_REQUIRED")
+        self._retries = retries or default_retries()
+        self._timeout = timeout or DEFAULT_TIMEOUT
+        agent = f"registry-sdk/{_VERSION}"
+        self.user_agent = f"{user_agent} {agent}" if user_agent else agent
+        self._cache = token_cache or T.TokenCache()
+        self._state = state or RegistryState()
+        self._lock = threading.Lock()
+        self._host = _api_host(self.registry)
+        self._refresh_token = ""
+
+    def __repr__(self) -> str:
+        return f"Transport({self.registry.name!r}, scopes={[str(s) for s in self.scopes]})"
+
+    @property
+    def base_url(self) -> str:
+        """`https://host[:port]` (http when the registry is marked insecure)."""
+        return f"{'http' if self.insecure else 'https'}://{self._host}"
+
+    def url(self, path: str) -> str:
+        """An absolute URL on this registry for *path* (e.g. `/v2/`)."""
+        return self.base_url + path
+
+    # ----------------------------------------------------------------- sending
+
+    def _check_plain_http(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme == "http" and not self.insecure and not T.is_loopback_host(
+                parts.hostname or ""):
+            raise SecurityError(
+                f"refusing plain http to {parts.netloc}: not loopback and not marked insecure",
+                rule="plain-http", url=url)
+
+    def _send_once(self, method: str, url: str, headers: dict[str, str], body: bytes | None,
+                   preload: bool) -> urllib3.BaseHTTPResponse:
+        try:
+            return self._pool.request(method, url, headers=headers, body=body,
+                                      retries=self._retries, timeout=self._timeout,
+                                      redirect=False, preload_content=preload)
+        except _Urllib3Timeout as exc:
+            raise TransportTimeout(f"{method} {redact_url(url)}: timed out", method=method,
+                                   url=url) from exc
+        except _Urllib3Error as exc:
+            reason = type(getattr(exc, "reason", None) or exc).__name__
+            raise TransportError(f"{method} {redact_url(url)}: {reason}", method=method,
+                                 url=url) from exc
+
+    def _send(self, method: str, url: str, headers: dict[str, str], body: bytes | None,
+              preload: bool) -> urllib3.BaseHTTPResponse:
+        """Send, following redirects; `Authorization` never crosses to another host."""
+        origin = urlsplit(url).netloc
+        for _ in range(MAX_REDIRECTS + 1):
+            self._check_plain_http(url)
+            resp = self._send_once(method, url, headers, body, preload)
+            location = resp.headers.get("Location")
+            if resp.status not in (301, 302, 303, 307, 308) or not location:
+                return resp
+            resp.drain_conn()
+            url = urljoin(url, location)
+            if urlsplit(url).netloc != origin:
+                headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+            if resp.status == 303:
+                method, body = "GET", None
+        raise TransportError(f"{method} {redact_url(url)}: too many redirects", method=method,
+                             url=url)
+
+    # ------------------------------------------------------------------- tokens
+
+    def _key(self, challenge: Challenge, scopes: tuple[Scope, ...],
+             creds: Credentials) -> T.CacheKey:
+        return (self.registry.name, challenge.realm or "", challenge.service or "",
+                frozenset(str(s) for s in scopes), creds.identity)
+
+    def _exchange(self, challenge: Challenge, scopes: tuple[Scope, ...],
+                  creds: Credentials) -> T.Token:
+        realm = T.validate_realm(urljoin(self.base_url + "/", challenge.realm or ""),
+                                 self.base_url)
+        wire = [str(s) for s in scopes]
+        refresh = self._refresh_token or creds.identity_token
+        req: T.HTTPRequest | None = None
+        resp: urllib3.BaseHTTPResponse | None = None
+        if refresh:
+            req = T.token_post(realm, challenge.service, wire, refresh_token=refresh)
+            resp = self._send(req.method, req.url, {**dict(req.headers), "User-Agent":
+                                                    self.user_agent}, req.body, True)
+            if resp.status in _FALLBACK_STATUSES:
+                log.debug("token POST answered %s; falling back to GET", resp.status)
+                req = None
+        if req is None:
+            req = T.token_get(realm, challenge.service, wire, username=creds.username,
+                              password=creds.password)
+            resp = self._send(req.method, req.url, {**dict(req.headers), "User-Agent":
+                                                    self.user_agent}, None, True)
+        if resp is None or resp.status != 200:
+            raise TokenExchangeError(
+                f"token server {redact_url(realm)} answered "
+                f"{resp.status if resp else 'nothing'} for {' '.join(wire) or 'no scope'}",
+                registry=self.registry.name, realm=realm,
+                status=resp.status if resp else None)
+        token = T.parse_token_response(resp.data, realm=realm, registry=self.registry.name,
+                                       now=self._cache.now())
+        if token.refresh_token and token.refresh_token != refresh:
+            self._refresh_token = token.refresh_token  # rotation: keep the newest
+        log.debug("token for %s from %s (%s)", self.registry.name, redact_url(realm),
+                  " ".join(wire))
+        return token
+
+    def _authorization(self, scopes: tuple[Scope, ...], *, force: bool = False) -> str | None:
+        creds = self.authenticator.authorization()
+        if creds.registry_token:
+            return f"Bearer {creds.registry_token}"
+        challenge = self._state.challenge
+        if challenge is None:
+            return None
+        if challenge.scheme == "basic":
+            return None if creds.is_anonymous else T._basic(creds.username, creds.password)
+        key = self._key(challenge, scopes, creds)
+        if force:
+            self._cache.invalidate(key)
+        token = self._cache.get_or_fetch(key, lambda: self._exchange(challenge, scopes, creds))
+        return f"Bearer {token.value}"
+
+    def _learn(self, resp: urllib3.BaseHTTPResponse) -> Challenge | None:
+        values = resp.headers.getlist("WWW-Authenticate")
+        try:
+            challenge = pick_challenge(parse_challenges(values))
+        except InvalidChallenge:
+            log.debug("unparsable WWW-Authenticate from %s", self.registry.name)
+            return None
+        if challenge is not None and (challenge.scheme == "basic" or challenge.realm):
+            with self._lock:
+                self._state.challenge = challenge
+            return challenge
+        return None
+
+    # ------------------------------------------------------------------ request
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        preload_content: bool = True,
+        scopes: Iterable[Scope] = (),
+    ) -> urllib3.BaseHTTPResponse:
+        """Send *method* *url* with authentication; returns the urllib3 response.
+
+        Check the status with [check_error][registry_sdk.errors.check_error]. Extra
+        *scopes* are merged with the transport's for this request.
+
+        Raises:
+            SecurityError, TransportError, TransportTimeout, TokenExchangeError,
+            AuthenticationError.
+        """
+        if urlsplit(url).netloc != self._host:
+            raise SecurityError(f"{urlsplit(url).netloc} is not this transport's registry "
+                                f"{self._host}", rule="cross-host", url=url)
+        need = merge_scopes([*self.scopes, *scopes])
+        base = {"User-Agent": self.user_agent, **(headers or {})}
+        auth = self._authorization(need)
+        sent = {**base, "Authorization": auth} if auth else base
+        resp = self._send(method, url, sent, body, preload_content)
+        if resp.status != 401:
+            return resp
+        challenge = self._learn(resp)
+        if challenge is None:
+            return resp
+        if challenge.scheme == "bearer":
+            need = merge_scopes([*_challenge_scopes(challenge), *need])
+        if challenge.scheme == "basic" and self.authenticator.authorization().is_anonymous:
+            return resp
+        resp.drain_conn()
+        auth = self._authorization(need, force=auth is not None)
+        if auth is None:
+            raise AuthenticationError(f"{self.registry.name} asked for credentials",
+                                      registry=self.registry.name)
+        return self._send(method, url, {**base, "Authorization": auth}, body,
+                          preload_content)
