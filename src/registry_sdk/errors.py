@@ -353,7 +353,8 @@ class RegistryResponseError(RegistryError):
         super().__init__(self.message)
 
     def _render(self) -> str:
-        where = f"{self.method} {self.url}: " if self.method else ""
+        where = " ".join(p for p in (self.method, self.url) if p)
+        where = f"{where}: " if where else ""
         if not self.diagnostics:
             return f"{where}unexpected status {self.status}"
         if len(self.diagnostics) == 1:
@@ -508,6 +509,9 @@ def check_error(
     """
     allowed = expected or (200,)
     status = response.status
+    if not url:  # urllib3 responses know the URL they answer
+        found = getattr(response, "url", None)
+        url = found if isinstance(found, str) else ""
     if status in allowed:
         return
     body = b"" if method.upper() == "HEAD" else _read_capped(response)

@@ -20,7 +20,9 @@ credential identity. This is the only module that does HTTP I/O.
 from __future__ import annotations
 
 import logging
+import re
 import threading
+import urllib.request
 from collections.abc import Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import urljoin, urlsplit
@@ -46,7 +48,7 @@ from registry_sdk.errors import (
 from registry_sdk.name import DOCKER_HUB, Registry
 from registry_sdk.scope import Scope, merge_scopes
 
-__all__ = ["DEFAULT_TIMEOUT", "RegistryState", "Transport", "default_retries"]
+__all__ = ["DEFAULT_TIMEOUT", "RegistryState", "Transport", "default_retries", "scope_for_request"]
 
 log = logging.getLogger("registry_sdk.transport")
 DEFAULT_TIMEOUT = urllib3.Timeout(connect=10.0, read=60.0)
@@ -90,6 +92,46 @@ def _challenge_scopes(challenge: Challenge) -> list[Scope]:
     return out
 
 
+_REPO_PATH = re.compile(r"/v2/(.+)/(?:manifests|blobs|tags|referrers)/")
+_PUSH_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def scope_for_request(method: str, url: str) -> Scope | None:
+    """The scope distribution demands for *method* on *url*, if the URL names one.
+
+    GET/HEAD need pull, POST/PUT/PATCH pull+push, DELETE delete; `/v2/_catalog` needs
+    `registry:catalog:*`.
+    """
+    path = urlsplit(url).path
+    if path.startswith("/v2/_catalog"):
+        return Scope.catalog()
+    match = _REPO_PATH.match(path)
+    if match is None:
+        return None
+    method = method.upper()
+    actions = (("pull", "push") if method in _PUSH_METHODS
+               else ("delete",) if method == "DELETE" else ("pull",))
+    return Scope.repository(match.group(1), *actions)
+
+
+def _bypassed(host: str, port: int | None, no_proxy: str) -> bool:
+    """NO_PROXY matching: `*`, exact hosts, `host:port`, and domain suffixes."""
+    host = host.lower().strip("[]")
+    for entry in (e.strip().lower() for e in no_proxy.split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        name, _, entry_port = entry.rpartition(":") if entry.count(":") == 1 else (
+            entry, "", "")
+        if entry_port and str(port) != entry_port:
+            continue
+        name = name.strip("[]").lstrip(".")
+        if host == name or host.endswith("." + name):
+            return True
+    return False
+
+
 def _api_host(registry: Registry) -> str:
     return "registry-1.docker.io" if registry.name == DOCKER_HUB else registry.name
 
@@ -108,6 +150,8 @@ class Transport:
         insecure: allow plain http to this (non-loopback) registry; `url()` uses http.
         ca_certs: a CA bundle file for TLS verification (verification is always on).
         token_cache, state: shared by a Client across its transports.
+        oauth_password: exchange a username and password with the OAuth2 `password`
+            grant (POST) instead of the GET token flow.
     """
 
     def __init__(
@@ -124,6 +168,7 @@ class Transport:
         ca_certs: str | None = None,
         token_cache: T.TokenCache | None = None,
         state: RegistryState | None = None,
+        oauth_password: bool = False,
     ) -> None:
         self.registry = registry if isinstance(registry, Registry) else Registry.parse(registry)
         self.authenticator = authenticator
@@ -139,6 +184,9 @@ class Transport:
         self._lock = threading.Lock()
         self._host = _api_host(self.registry)
         self._refresh_token = ""
+        self._oauth_password = oauth_password
+        self._ca_certs = ca_certs
+        self._proxies: dict[str, urllib3.ProxyManager] = {}
 
     def __repr__(self) -> str:
         return f"Transport({self.registry.name!r}, scopes={[str(s) for s in self.scopes]})"
@@ -162,10 +210,27 @@ class Transport:
                 f"refusing plain http to {parts.netloc}: not loopback and not marked insecure",
                 rule="plain-http", url=url)
 
+    def _pool_for(self, url: str) -> urllib3.PoolManager:
+        """The direct pool, or the proxy HTTPS_PROXY / HTTP_PROXY name for *url*.
+
+        NO_PROXY is honoured as docker and requests read it.
+        """
+        parts = urlsplit(url)
+        proxies = urllib.request.getproxies_environment()
+        proxy = proxies.get(parts.scheme)
+        if not proxy or _bypassed(parts.hostname or "", parts.port, proxies.get("no", "")):
+            return self._pool
+        manager = self._proxies.get(proxy)
+        if manager is None:
+            manager = urllib3.ProxyManager(proxy, ca_certs=self._ca_certs,
+                                           cert_reqs="CERT_REQUIRED")
+            self._proxies[proxy] = manager
+        return manager
+
     def _send_once(self, method: str, url: str, headers: dict[str, str], body: bytes | None,
                    preload: bool) -> urllib3.BaseHTTPResponse:
         try:
-            return self._pool.request(method, url, headers=headers, body=body,
+            return self._pool_for(url).request(method, url, headers=headers, body=body,
                                       retries=self._retries, timeout=self._timeout,
                                       redirect=False, preload_content=preload)
         except _Urllib3Timeout as exc:
@@ -210,8 +275,9 @@ class Transport:
         refresh = self._refresh_token or creds.identity_token
         req: T.HTTPRequest | None = None
         resp: urllib3.BaseHTTPResponse | None = None
-        if refresh:
-            req = T.token_post(realm, challenge.service, wire, refresh_token=refresh)
+        if refresh or (self._oauth_password and creds.username):
+            req = T.token_post(realm, challenge.service, wire, refresh_token=refresh,
+                               username=creds.username, password=creds.password)
             resp = self._send(req.method, req.url, {**dict(req.headers), "User-Agent":
                                                     self.user_agent}, req.body, True)
             if resp.status in _FALLBACK_STATUSES:
@@ -288,24 +354,55 @@ class Transport:
         if urlsplit(url).netloc != self._host:
             raise SecurityError(f"{urlsplit(url).netloc} is not this transport's registry "
                                 f"{self._host}", rule="cross-host", url=url)
-        need = merge_scopes([*self.scopes, *scopes])
+        need = self._needed(method, url, scopes)
         base = {"User-Agent": self.user_agent, **(headers or {})}
         auth = self._authorization(need)
         sent = {**base, "Authorization": auth} if auth else base
         resp = self._send(method, url, sent, body, preload_content)
-        if resp.status != 401:
-            return resp
-        challenge = self._learn(resp)
-        if challenge is None:
-            return resp
-        if challenge.scheme == "bearer":
-            need = merge_scopes([*_challenge_scopes(challenge), *need])
-        if challenge.scheme == "basic" and self.authenticator.authorization().is_anonymous:
+        retry = self._retry_scopes(resp, need, sent=auth)
+        if retry is None:
             return resp
         resp.drain_conn()
-        auth = self._authorization(need, force=auth is not None)
+        auth = self._authorization(retry, force=auth is not None)
         if auth is None:
             raise AuthenticationError(f"{self.registry.name} asked for credentials",
                                       registry=self.registry.name)
         return self._send(method, url, {**base, "Authorization": auth}, body,
                           preload_content)
+
+    def _needed(self, method: str, url: str, extra: Iterable[Scope]) -> tuple[Scope, ...]:
+        """Scopes for this request.
+
+        Inferred from it, plus declared ones on the same resource, plus *extra*; the
+        declared scopes when nothing can be inferred.
+        """
+        inferred = scope_for_request(method, url)
+        if inferred is None:
+            return merge_scopes([*self.scopes, *extra])
+        same = [s for s in self.scopes if s.resource == inferred.resource]
+        return merge_scopes([inferred, *same, *extra])
+
+    def _retry_scopes(self, resp: urllib3.BaseHTTPResponse, need: tuple[Scope, ...], *,
+                      sent: str | None) -> tuple[Scope, ...] | None:
+        """The scopes to retry with after *resp*, or None when no retry is due."""
+        sent_bearer = bool(sent and sent.startswith("Bearer "))
+        sent_basic = bool(sent and sent.startswith("Basic "))
+        if resp.status == 401:
+            challenge = self._learn(resp)
+            if challenge is None:
+                # A 401 with no usable challenge: one forced refresh if we sent a token.
+                return need if sent_bearer and self._state.challenge else None
+            if challenge.scheme == "basic":
+                # Retry once with credentials, unless we have none or just sent them.
+                anonymous = self.authenticator.authorization().is_anonymous
+                return None if anonymous or sent_basic else need
+            return merge_scopes([*_challenge_scopes(challenge), *need])
+        if sent_bearer and resp.status in (400, 403) and self._says_expired(resp):
+            return need
+        return None
+
+    @staticmethod
+    def _says_expired(resp: urllib3.BaseHTTPResponse) -> bool:
+        """ECR Public answers an expired token with 400/403 "... expired" and no challenge."""
+        body = getattr(resp, "_body", None)
+        return isinstance(body, bytes) and b"expired" in body[:4096].lower()

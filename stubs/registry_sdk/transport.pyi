@@ -8,7 +8,7 @@ from registry_sdk.challenge import Challenge
 from registry_sdk.name import Registry
 from registry_sdk.scope import Scope
 
-__all__ = ['DEFAULT_TIMEOUT', 'RegistryState', 'Transport', 'default_retries']
+__all__ = ['DEFAULT_TIMEOUT', 'RegistryState', 'Transport', 'default_retries', 'scope_for_request']
 
 DEFAULT_TIMEOUT: Incomplete
 
@@ -18,13 +18,15 @@ def default_retries() -> urllib3.Retry: ...
 class RegistryState:
     challenge: Challenge | None = ...
 
+def scope_for_request(method: str, url: str) -> Scope | None: ...
+
 class Transport:
     registry: Incomplete
     authenticator: Incomplete
     scopes: Incomplete
     insecure: Incomplete
     user_agent: Incomplete
-    def __init__(self, registry: Registry | str, authenticator: Authenticator = ..., scopes: Iterable[Scope] = (), *, pool: urllib3.PoolManager | None = None, retries: urllib3.Retry | None = None, timeout: urllib3.Timeout | None = None, user_agent: str | None = None, insecure: bool = False, ca_certs: str | None = None, token_cache: T.TokenCache | None = None, state: RegistryState | None = None) -> None: ...
+    def __init__(self, registry: Registry | str, authenticator: Authenticator = ..., scopes: Iterable[Scope] = (), *, pool: urllib3.PoolManager | None = None, retries: urllib3.Retry | None = None, timeout: urllib3.Timeout | None = None, user_agent: str | None = None, insecure: bool = False, ca_certs: str | None = None, token_cache: T.TokenCache | None = None, state: RegistryState | None = None, oauth_password: bool = False) -> None: ...
     @property
     def base_url(self) -> str: ...
     def url(self, path: str) -> str: ...

@@ -9,6 +9,7 @@ import pytest
 import trustme
 
 from tests.support.registry import TLS, RunningRegistry, start_registry
+from tests.support.token_server import TokenServer
 
 USERS = {"alice": "alice-SECRET-pw", "bob": "bob-SECRET-pw"}
 
@@ -59,3 +60,26 @@ def basic_tls_registry(
     reg = start_registry(tmp_path_factory.mktemp("basic-tls"), users=USERS, tls=tls_files)
     yield reg
     reg.stop()
+
+
+@pytest.fixture(scope="session")
+def _token_stack(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[RunningRegistry, TokenServer]]:
+    root = tmp_path_factory.mktemp("token")
+    server = TokenServer(root / "auth").start()
+    reg = start_registry(root / "registry", token=server.registry_config())
+    yield reg, server
+    reg.stop()
+    server.stop()
+
+
+@pytest.fixture
+def token_stack(
+    _token_stack: tuple[RunningRegistry, TokenServer],
+) -> tuple[RunningRegistry, TokenServer]:
+    """A registry in token mode with the tests' token server; switches reset per test."""
+    reg, server = _token_stack
+    server.lifetime, server.jwt_skew, server.refuse_get, server.refuse_post = 300, 0, False, 0
+    server.log.clear()
+    return reg, server

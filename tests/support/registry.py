@@ -9,6 +9,7 @@ token server of the tests' own signs JWTs the registry verifies by `kid`).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -23,6 +24,9 @@ import attrs
 import bcrypt
 
 BINARY = "docker-registry"
+_ACCESS = re.compile(
+    r'^\S+ - \S+ \[[^\]]+\] "(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[0-9.]+" (?P<status>\d+) '
+    r'\S+ "[^"]*" "(?P<agent>[^"]*)"$', re.MULTILINE)
 
 
 def registry_binary() -> str:
@@ -77,6 +81,16 @@ class RunningRegistry:
     def log(self) -> str:
         """The registry's log so far (for failure messages and request counts)."""
         return self.log_path.read_text(errors="replace")
+
+    def requests(self, agent: str = "registry-sdk") -> list[tuple[str, str, int]]:
+        """(method, path, status) of each request in the access log whose User-Agent
+        contains *agent*, in order."""
+        out = []
+        for match in _ACCESS.finditer(self.log()):
+            if agent in match.group("agent"):
+                out.append((match.group("method"), match.group("path"),
+                            int(match.group("status"))))
+        return out
 
     def stop(self) -> None:
         """Stop the process by pid and wait for it."""

@@ -117,7 +117,10 @@ def test_check_error_reads_preloaded_urllib3_responses() -> None:
 
     body = b'{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known"}]}'
     resp = urllib3.HTTPResponse(body=io.BytesIO(body), status=404, preload_content=True,
-                                headers={"Content-Type": "application/json"})
+                                headers={"Content-Type": "application/json"},
+                                request_url="https://r.example/v2/x/tags/list?sig=abc")
     with pytest.raises(E.RegistryResponseError) as info:
         check_error(resp)
     assert info.value.codes == (ErrorCode.NAME_UNKNOWN,)
+    assert str(info.value) == ("https://r.example/v2/x/tags/list?sig=REDACTED: NAME_UNKNOWN: "
+                               "repository name not known (status 404)")
