@@ -54,6 +54,9 @@ if TYPE_CHECKING:
         MultiKeychain,
         StaticKeychain,
     )
+    from registry_sdk.client import Client, default_client
+    from registry_sdk.models import Descriptor, ImageIndex, ImageManifest, Manifest, Platform
+    from registry_sdk.transport import Transport
 
 __all__ = [
     "ANONYMOUS",
@@ -62,21 +65,27 @@ __all__ = [
     "Authenticator",
     "Basic",
     "Bearer",
+    "Client",
     "CredentialHelperError",
     "Credentials",
     "CredentialsError",
     "DefaultKeychain",
+    "Descriptor",
     "Diagnostic",
     "Digest",
     "DigestMismatch",
     "ErrorCode",
     "IdentityToken",
+    "ImageIndex",
+    "ImageManifest",
     "InvalidChallenge",
     "InvalidReference",
     "InvalidResponse",
     "InvalidScope",
     "Keychain",
+    "Manifest",
     "MultiKeychain",
+    "Platform",
     "Reference",
     "ReferenceErrorKind",
     "Registry",
@@ -88,15 +97,25 @@ __all__ = [
     "StaticKeychain",
     "Tag",
     "TokenExchangeError",
+    "Transport",
     "TransportError",
     "TransportTimeout",
     "__version__",
     "check_error",
+    "default_client",
     "parse_reference",
     "split_reference",
 ]
 
 _LAZY = {
+    "Client": "registry_sdk.client",
+    "default_client": "registry_sdk.client",
+    "Descriptor": "registry_sdk.models",
+    "ImageIndex": "registry_sdk.models",
+    "ImageManifest": "registry_sdk.models",
+    "Manifest": "registry_sdk.models",
+    "Platform": "registry_sdk.models",
+    "Transport": "registry_sdk.transport",
     "ANONYMOUS": "registry_sdk.authn",
     "Authenticator": "registry_sdk.authn",
     "Basic": "registry_sdk.authn",

@@ -1,60 +1,260 @@
 """The `registry-sdk` command line (argparse, standard library only).
 
-Exit codes: 0 success, 1 a registry or network error, 2 bad usage or input,
-3 authentication refused, 4 not found.
+Exit codes: 0 success; 1 a registry, network or content error; 2 bad usage or input;
+3 authentication refused; 4 not found.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
+import logging
+import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
-from registry_sdk.errors import InvalidReference, RegistryError
-from registry_sdk.name import Digest, parse_reference
+from registry_sdk.errors import (
+    AuthenticationError,
+    CredentialsError,
+    InvalidReference,
+    ReferenceErrorKind,
+    RegistryError,
+    RegistryResponseError,
+)
+from registry_sdk.name import Digest, Registry, parse_reference
 
-__all__ = ["main"]
+__all__ = [
+    "EXIT_AUTH",
+    "EXIT_ERROR",
+    "EXIT_NOT_FOUND",
+    "EXIT_USAGE",
+    "main",
+]
 
-EXIT_ERROR, EXIT_USAGE = 1, 2
+EXIT_ERROR, EXIT_USAGE, EXIT_AUTH, EXIT_NOT_FOUND = 1, 2, 3, 4
+_HUB_KEY = "https://index.docker.io/v1/"
+
+
+def _client(args: argparse.Namespace, registry: Registry) -> Any:  # noqa: ANN401
+    from registry_sdk.client import Client  # noqa: PLC0415 (parse needs no urllib3)
+
+    return Client(insecure=[registry.name] if args.insecure else (), ca_certs=args.ca_cert)
+
+
+def _out(args: argparse.Namespace, value: object, text: str) -> None:
+    print(json.dumps(value, indent=2) if args.json else text)
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
     ref = parse_reference(args.reference, strict=args.strict)
-    parts = {
-        "canonical": str(ref),
-        "familiar": ref.familiar,
-        "registry": ref.registry.name,
-        "repository": ref.repository.path,
-        "tag": ref.tag,
-        "digest": ref.digest if isinstance(ref, Digest) else None,
-    }
+    parts = {"canonical": str(ref), "familiar": ref.familiar, "registry": ref.registry.name,
+             "repository": ref.repository.path, "tag": ref.tag,
+             "digest": ref.digest if isinstance(ref, Digest) else None}
     print(json.dumps(parts, indent=2))
+    return 0
+
+
+def _cmd_tags(args: argparse.Namespace) -> int:
+    from registry_sdk.name import Repository  # noqa: PLC0415
+
+    repo = Repository.parse(args.repository)
+    tags = _client(args, repo.registry).list_tags(repo, page_size=args.page_size)
+    _out(args, tags, "\n".join(tags))
+    return 0
+
+
+def _cmd_catalog(args: argparse.Namespace) -> int:
+    registry = Registry.parse(args.registry)
+    names = _client(args, registry).catalog(registry, page_size=args.page_size)
+    _out(args, names, "\n".join(names))
+    return 0
+
+
+def _cmd_manifest(args: argparse.Namespace) -> int:
+    ref = parse_reference(args.reference)
+    manifest = _client(args, ref.registry).get_manifest(ref)
+    if args.raw:
+        sys.stdout.buffer.write(manifest.raw)
+        return 0
+    body = json.loads(manifest.raw)
+    if args.json:
+        print(json.dumps({"digest": manifest.digest, "mediaType": manifest.media_type,
+                          "manifest": body}, indent=2))
+    else:
+        print(f"# {manifest.digest} ({manifest.media_type})")
+        print(json.dumps(body, indent=2))
+    return 0
+
+
+def _cmd_digest(args: argparse.Namespace) -> int:
+    ref = parse_reference(args.reference)
+    digest = _client(args, ref.registry).digest(ref)
+    _out(args, {"digest": digest}, digest)
+    return 0
+
+
+def _progress(total: int | None) -> Callable[[int], None]:
+    if not sys.stderr.isatty():
+        return lambda _: None
+
+    def show(done: int) -> None:
+        if total:
+            filled = int(30 * done / total)
+            bar = "#" * filled + "-" * (30 - filled)
+            sys.stderr.write(f"\r[{bar}] {done * 100 // total:3d}% {done:,}/{total:,} bytes")
+        else:
+            sys.stderr.write(f"\r{done:,} bytes")
+        sys.stderr.flush()
+
+    return show
+
+
+def _cmd_blob(args: argparse.Namespace) -> int:
+    ref = parse_reference(args.reference)
+    if not isinstance(ref, Digest):
+        end = len(args.reference)
+        raise InvalidReference("a blob is named by digest: REPOSITORY@sha256:...",
+                               kind=ReferenceErrorKind.INVALID_REFERENCE_FORMAT,
+                               source=args.reference, span=(end, end))
+    target = Path(args.output)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, _client(args, ref.registry).get_blob(ref) as blob:
+            show = _progress(blob.size)
+            for chunk in blob:  # verified at the end; the file appears only if it matches
+                out.write(chunk)
+                show(blob.read_bytes)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    _out(args, {"digest": ref.digest, "path": str(target)}, f"{ref.digest} -> {target}")
+    return 0
+
+
+def _auth_file(kind: str) -> Path:
+    env = os.environ
+    home = Path(env.get("HOME") or Path.home())
+    if kind == "podman":
+        if env.get("REGISTRY_AUTH_FILE"):
+            return Path(env["REGISTRY_AUTH_FILE"])
+        runtime = env.get("XDG_RUNTIME_DIR")
+        base = Path(runtime) if runtime else Path(f"/run/containers/{os.getuid()}")
+        return base / "containers" / "auth.json" if runtime else base / "auth.json"
+    return Path(env.get("DOCKER_CONFIG") or home / ".docker") / "config.json"
+
+
+def _cmd_login(args: argparse.Namespace) -> int:
+    from registry_sdk.authn import Basic  # noqa: PLC0415
+    from registry_sdk.transport import Transport  # noqa: PLC0415
+
+    registry = Registry.parse(args.registry)
+    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else ""
+    if not password:
+        raise CredentialsError("login needs the password on standard input "
+                               "(--password-stdin)")
+    t = Transport(registry, Basic(args.username, password), insecure=args.insecure,
+                  ca_certs=args.ca_cert)
+    resp = t.request("GET", t.url("/v2/"))  # token exchange or basic check happens here
+    if resp.status != 200:
+        raise AuthenticationError(f"login to {registry} failed: the registry answered "
+                                  f"{resp.status}", registry=registry.name)
+    path = _auth_file(args.config)
+    doc = json.loads(path.read_text()) if path.is_file() else {}
+    key = _HUB_KEY if registry.name == "docker.io" and args.config == "docker" else registry.name
+    token = base64.b64encode(f"{args.username}:{password}".encode()).decode()
+    doc.setdefault("auths", {})[key] = {"auth": token}
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=".auth.", dir=path.parent)
+    with os.fdopen(fd, "w") as out:
+        json.dump(doc, out, indent=2)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    print(f"Login succeeded: credentials for {registry} stored in {path}")
     return 0
 
 
 def _build_parser() -> argparse.ArgumentParser:
     """The argument parser."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--insecure", action="store_true",
+                        help="allow plain http to this registry")
+    common.add_argument("--ca-cert", metavar="FILE", help="CA bundle to verify TLS with")
+    common.add_argument("--json", action="store_true", help="print JSON")
+    common.add_argument("-v", "--verbose", action="store_true",
+                        help="show the auth flow on stderr (secrets redacted)")
     parser = argparse.ArgumentParser(
-        prog="registry-sdk", description="Talk to OCI / Docker container registries.")
+        prog="registry-sdk", description="Talk to OCI / Docker container registries.",
+        epilog="exit codes: 0 ok, 1 error, 2 bad input, 3 authentication refused, "
+               "4 not found")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("parse", help="parse a reference and print its parts as JSON")
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], text: str,
+            ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=text, description=text, parents=[common])
+        p.set_defaults(func=func)
+        return p
+
+    p = add("parse", _cmd_parse, "parse a reference and print its parts as JSON")
     p.add_argument("reference")
     p.add_argument("--strict", action="store_true", help="apply no Docker normalisation")
-    p.set_defaults(func=_cmd_parse)
+    p = add("tags", _cmd_tags, "list the tags of a repository")
+    p.add_argument("repository")
+    p.add_argument("--page-size", type=int, default=None)
+    p = add("catalog", _cmd_catalog, "list the repositories of a registry")
+    p.add_argument("registry")
+    p.add_argument("--page-size", type=int, default=None)
+    p = add("manifest", _cmd_manifest, "show a manifest (verified against its digest)")
+    p.add_argument("reference")
+    p.add_argument("--raw", action="store_true", help="print the exact bytes")
+    p = add("digest", _cmd_digest, "print the digest a reference resolves to")
+    p.add_argument("reference")
+    p = add("blob", _cmd_blob, "download a blob, verified, to a file")
+    p.add_argument("reference")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p = add("login", _cmd_login,
+            "check credentials against a registry, then store them as docker/podman do")
+    p.add_argument("registry")
+    p.add_argument("-u", "--username", required=True)
+    p.add_argument("--password-stdin", action="store_true")
+    p.add_argument("--config", choices=["docker", "podman"], default="docker",
+                   help="which file to write (default: docker's config.json)")
     return parser
+
+
+def _exit_code(exc: RegistryError) -> int:
+    if isinstance(exc, InvalidReference):
+        return EXIT_USAGE
+    if isinstance(exc, AuthenticationError):
+        return EXIT_AUTH
+    if isinstance(exc, RegistryResponseError):
+        return {401: EXIT_AUTH, 403: EXIT_AUTH, 404: EXIT_NOT_FOUND}.get(exc.status,
+                                                                         EXIT_ERROR)
+    return EXIT_ERROR
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _build_parser().parse_args(argv)
+    if args.verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("registry-sdk: %(name)s: %(message)s"))
+        logging.getLogger("registry_sdk").addHandler(handler)
+        logging.getLogger("registry_sdk").setLevel(logging.DEBUG)
     try:
         code: int = args.func(args)
-    except InvalidReference as exc:
-        print(f"registry-sdk: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except RegistryError as exc:
-        print(f"registry-sdk: {exc}", file=sys.stderr)
+        first = str(exc) if isinstance(exc, InvalidReference) else str(exc).splitlines()[0]
+        print(f"registry-sdk: {first}", file=sys.stderr)
+        return _exit_code(exc)
+    except OSError as exc:
+        print(f"registry-sdk: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR
     return code
 

@@ -25,6 +25,8 @@ from registry_sdk._grammar import ReferenceParts
 from registry_sdk.errors import InvalidReference, ReferenceErrorKind
 
 if TYPE_CHECKING:
+    from registry_sdk.client import Client
+    from registry_sdk.models import Manifest
     from registry_sdk.scope import Action, Scope
 
 __all__ = [
@@ -191,6 +193,25 @@ class Repository:
 
         return Scope.repository(self.path, *(actions or ("pull",)))
 
+    # The facade: thin sugar over a Client, imported at call time so that importing
+    # this module never imports urllib3 or cattrs.
+
+    def tags(self, *, client: Client | None = None) -> list[str]:
+        """All tags of this repository (every page), through *client* or the default."""
+        return self.list_tags(client=client)
+
+    def list_tags(self, *, page_size: int | None = None,
+                  client: Client | None = None) -> list[str]:
+        """All tags, asking for *page_size* per page."""
+        return _client(client).list_tags(self, page_size=page_size)
+
+    def get_manifest(self, reference: str = "latest", *,
+                     client: Client | None = None) -> Manifest:
+        """The verified manifest of *reference*, a tag (`v1`) or a digest (`sha256:…`)."""
+        ref: Tag | Digest = (self.with_digest(reference) if ":" in reference
+                             else self.with_tag(reference))
+        return _client(client).get_manifest(ref)
+
 
 @attrs.frozen
 class Tag:
@@ -317,6 +338,14 @@ def split_reference(source: str) -> ReferenceParts:
     ReferenceParts(domain='a', path='b', tag='c', digest=None)
     """
     return G.split(source)
+
+
+def _client(client: Client | None) -> Client:
+    if client is not None:
+        return client
+    from registry_sdk.client import default_client  # noqa: PLC0415 (lazy: heavy import)
+
+    return default_client()
 
 
 def _looks_like_domain(first: str) -> bool:

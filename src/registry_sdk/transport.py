@@ -48,7 +48,13 @@ from registry_sdk.errors import (
 from registry_sdk.name import DOCKER_HUB, Registry
 from registry_sdk.scope import Scope, merge_scopes
 
-__all__ = ["DEFAULT_TIMEOUT", "RegistryState", "Transport", "default_retries", "scope_for_request"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "RegistryState",
+    "Transport",
+    "default_retries",
+    "scope_for_request",
+]
 
 log = logging.getLogger("registry_sdk.transport")
 DEFAULT_TIMEOUT = urllib3.Timeout(connect=10.0, read=60.0)
@@ -64,10 +70,11 @@ except PackageNotFoundError:  # pragma: no cover
 def default_retries() -> urllib3.Retry:
     """Retries for 429/5xx and connection errors: capped, jittered, honouring Retry-After.
 
-    Never for 401 (that is the auth flow's job) and never for redirects (handled here).
+    Never for 401 (that is the auth flow's job), never for redirects (handled here) and
+    never for TLS or protocol failures (`other=0`), which do not heal by waiting.
     """
     return urllib3.Retry(
-        total=4, connect=3, read=2, redirect=False, status=3,
+        total=4, connect=3, read=2, redirect=False, status=3, other=0,
         status_forcelist=_RETRY_STATUSES, backoff_factor=0.5, backoff_max=10.0,
         backoff_jitter=0.5, respect_retry_after_header=True, raise_on_status=False,
         allowed_methods=urllib3.Retry.DEFAULT_ALLOWED_METHODS,
@@ -92,6 +99,14 @@ def _challenge_scopes(challenge: Challenge) -> list[Scope]:
     return out
 
 
+_REASONS = {
+    "NewConnectionError": "cannot connect (refused, or host unreachable)",
+    "NameResolutionError": "cannot resolve the host name",
+    "SSLError": "TLS failed (certificate not trusted, or the registry speaks plain http)",
+    "ProtocolError": "connection broken",
+    "ProxyError": "the proxy refused or failed the connection",
+    "ResponseError": "too many error responses",
+}
 _REPO_PATH = re.compile(r"/v2/(.+)/(?:manifests|blobs|tags|referrers)/")
 _PUSH_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -237,8 +252,10 @@ class Transport:
             raise TransportTimeout(f"{method} {redact_url(url)}: timed out", method=method,
                                    url=url) from exc
         except _Urllib3Error as exc:
-            reason = type(getattr(exc, "reason", None) or exc).__name__
-            raise TransportError(f"{method} {redact_url(url)}: {reason}", method=method,
+            # urllib3's own message can embed the full URL (and its secrets): never echo it.
+            reason = getattr(exc, "reason", None) or exc
+            hint = _REASONS.get(type(reason).__name__, type(reason).__name__)
+            raise TransportError(f"{method} {redact_url(url)}: {hint}", method=method,
                                  url=url) from exc
 
     def _send(self, method: str, url: str, headers: dict[str, str], body: bytes | None,
@@ -248,6 +265,8 @@ class Transport:
         for _ in range(MAX_REDIRECTS + 1):
             self._check_plain_http(url)
             resp = self._send_once(method, url, headers, body, preload)
+            log.debug("%s %s -> %s%s", method, redact_url(url), resp.status,
+                      " (with credentials)" if "Authorization" in headers else "")
             location = resp.headers.get("Location")
             if resp.status not in (301, 302, 303, 307, 308) or not location:
                 return resp

@@ -80,3 +80,22 @@ def errors(exc: RegistryResponseError) -> None:
     first: Diagnostic = exc.diagnostics[0]
     code: ErrorCode | str = first.code
     print(code, exc.status, exc.is_temporary, exc.retry_after)
+
+
+def client_api() -> None:
+    from registry_sdk import Client, Manifest, Transport, default_client
+    from registry_sdk.models import Descriptor, ImageIndex, ImageManifest
+
+    client = Client(insecure=["localhost:5000"], ca_certs=None)
+    repo = Repository.parse("localhost:5000/a")
+    tags: list[str] = client.list_tags(repo, page_size=100) + repo.tags(client=client)
+    manifest: Manifest = client.get_manifest(repo.with_tag("v1"))
+    content: ImageManifest | ImageIndex = manifest.content
+    desc: Descriptor = client.head_manifest("localhost:5000/a:v1")
+    digest: str = client.digest(repo.with_tag("v1"))
+    with client.get_blob(repo.with_digest(digest)) as blob:
+        data: bytes = b"".join(blob)
+    referrers: ImageIndex = client.referrers(repo.with_digest(digest))
+    catalog: list[str] = default_client().catalog("localhost:5000")
+    t: Transport = client.transport(repo)
+    print(tags, content, desc, data, referrers, catalog, t.url("/v2/"))

@@ -1,0 +1,77 @@
+"""A blob body that verifies its size and digest as it is read."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from registry_sdk.errors import DigestMismatch, InvalidResponse
+
+if TYPE_CHECKING:
+    import urllib3
+
+CHUNK = 1024 * 1024
+
+
+def hasher_for(digest: str) -> hashlib._Hash:
+    """A fresh hash object for *digest*'s algorithm (sha256 or sha512)."""
+    algorithm = digest.partition(":")[0]
+    if algorithm not in ("sha256", "sha512"):
+        raise InvalidResponse(f"unsupported digest algorithm {algorithm!r}", what="digest")
+    return hashlib.new(algorithm)
+
+
+def digest_of(data: bytes, algorithm: str = "sha256") -> str:
+    """`algorithm:hex` of *data*."""
+    return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
+
+
+class BlobReader:
+    """Reads a blob response, verifying it.
+
+    At the end the bytes must hash to `digest` and match `size` (from `Content-Length`),
+    else DigestMismatch / InvalidResponse is raised.
+    """
+
+    def __init__(self, response: urllib3.BaseHTTPResponse, digest: str) -> None:
+        self._response = response
+        self.digest = digest
+        length = response.headers.get("Content-Length")
+        self.size: int | None = int(length) if length and length.isdigit() else None
+        self._hash = hasher_for(digest)
+        self.read_bytes = 0
+        self._done = False
+
+    def read(self, amt: int = CHUNK) -> bytes:
+        """Up to *amt* verified-so-far bytes; b"" at the end (after verification)."""
+        if self._done:
+            return b""
+        data = self._response.read(amt)
+        if data:
+            self._hash.update(data)
+            self.read_bytes += len(data)
+            if self.size is not None and self.read_bytes > self.size:
+                raise InvalidResponse(f"blob {self.digest} is longer than its Content-Length",
+                                      what="blob")
+            return data
+        self._done = True
+        self._verify()
+        return b""
+
+    def __iter__(self) -> Iterator[bytes]:
+        while chunk := self.read():
+            yield chunk
+
+    def _verify(self) -> None:
+        if self.size is not None and self.read_bytes != self.size:
+            raise InvalidResponse(f"blob {self.digest} ended after {self.read_bytes} of "
+                                  f"{self.size} bytes", what="blob")
+        actual = f"{self.digest.partition(':')[0]}:{self._hash.hexdigest()}"
+        if actual != self.digest:
+            raise DigestMismatch(expected=self.digest, actual=actual, what="blob")
+
+    def close(self) -> None:
+        """Release the connection (drained if unread)."""
+        self._response.drain_conn()
+        self._response.release_conn()

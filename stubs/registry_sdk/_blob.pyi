@@ -1,0 +1,19 @@
+import hashlib
+import urllib3
+from _typeshed import Incomplete
+from collections.abc import Iterator
+from registry_sdk.errors import DigestMismatch as DigestMismatch, InvalidResponse as InvalidResponse
+
+CHUNK: Incomplete
+
+def hasher_for(digest: str) -> hashlib._Hash: ...
+def digest_of(data: bytes, algorithm: str = 'sha256') -> str: ...
+
+class BlobReader:
+    digest: Incomplete
+    size: int | None
+    read_bytes: int
+    def __init__(self, response: urllib3.BaseHTTPResponse, digest: str) -> None: ...
+    def read(self, amt: int = ...) -> bytes: ...
+    def __iter__(self) -> Iterator[bytes]: ...
+    def close(self) -> None: ...
