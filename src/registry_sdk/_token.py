@@ -159,7 +159,7 @@ def parse_token_response(body: bytes, *, realm: str, registry: str, now: float) 
                  refresh if isinstance(refresh, str) else "")
 
 
-CacheKey = tuple[str, str, str, frozenset[str], str]
+CacheKey = tuple[str, str, str, frozenset[str], object]
 
 
 class TokenCache:

@@ -65,14 +65,28 @@ PAGE_BODY_LIMIT = 16 * 1024 * 1024
 PAGE_LIMIT = 10_000
 
 
+_READ_STEP = 64 * 1024
+
+
 def _read_capped(resp: urllib3.BaseHTTPResponse, limit: int, what: str) -> bytes:
-    try:
-        data = resp.read(limit + 1)
-    finally:
+    """Read at most *limit* bytes (security rule 5), in small steps.
+
+    One `read(limit)` would make http.client allocate a buffer of the whole limit for
+    every response, which costs more than a small manifest request itself.
+    """
+    parts: list[bytes] = []
+    size = 0
+    length = resp.headers.get("Content-Length", "")
+    if not (length.isdigit() and int(length) > limit):
+        while chunk := resp.read(min(_READ_STEP, limit + 1 - size)):
+            parts.append(chunk)
+            size += len(chunk)
+    if size > limit or (length.isdigit() and int(length) > limit):
+        resp.close()  # never drain an oversized body: close the connection instead
         resp.release_conn()
-    if len(data) > limit:
         raise InvalidResponse(f"{what} is larger than {limit} bytes", what=what)
-    return data
+    resp.release_conn()
+    return b"".join(parts)
 
 
 def _media_type(value: str | None) -> str:

@@ -151,7 +151,7 @@ class Repository:
             start = _suffix_start(source, tag, digest)
             raise G.fail(_K.INVALID_REFERENCE_FORMAT, source, (start, len(source)),
                          "a repository has no tag or digest")
-        return cls(Registry(domain), path)
+        return cls(_registry(domain), path)
 
     @property
     def familiar(self) -> str:
@@ -296,7 +296,7 @@ class Digest:
         if digest is None:
             raise G.fail(_K.INVALID_REFERENCE_FORMAT, source, (len(source), len(source)),
                          "missing digest")
-        return cls(Repository(Registry(domain), path), digest, tag)
+        return cls(Repository(_registry(domain), path), digest, tag)
 
 
 Reference: TypeAlias = Tag | Digest
@@ -318,7 +318,7 @@ def parse_reference(
         InvalidReference: see [ReferenceErrorKind][registry_sdk.errors.ReferenceErrorKind].
     """
     domain, path, tag, digest = _normalise(source, strict, default_registry)
-    repo = Repository(Registry(domain), path)
+    repo = Repository(_registry(domain), path)
     if digest is not None:
         return Digest(repo, digest, tag)
     if tag is None:
@@ -340,6 +340,19 @@ def split_reference(source: str) -> ReferenceParts:
     return G.split(source)
 
 
+_REGISTRIES: dict[str, Registry] = {}
+
+
+def _registry(name: str) -> Registry:
+    """An interned Registry: there are few distinct registries and values are immutable."""
+    found = _REGISTRIES.get(name)
+    if found is None:
+        found = Registry(name)
+        if len(_REGISTRIES) < 1024:
+            _REGISTRIES[name] = found
+    return found
+
+
 def _client(client: Client | None) -> Client:
     if client is not None:
         return client
@@ -358,10 +371,46 @@ def _suffix_start(source: str, tag: str | None, digest: str | None) -> int:
     return end - len(tag) - 1 if tag is not None else end
 
 
+_SPLIT = G._REFERENCE_RE.fullmatch
+
+
 def _normalise(
     source: str, strict: bool, default_registry: str
 ) -> tuple[str, str, str | None, str | None]:
-    """Docker's `ParseNormalizedNamed`, returning (domain, path, tag, digest)."""
+    """Docker's `ParseNormalizedNamed`, returning (domain, path, tag, digest).
+
+    A fast path handles valid input with one regex match; anything it is not sure of
+    goes to the exact slow path, which also produces every error.
+    """
+    match = _SPLIT(source) if len(source) <= G.MAX_INPUT_LENGTH else None
+    if match is None or (len(source) == 64 and G.is_identifier(source)):
+        return _normalise_slow(source, strict, default_registry)
+    domain, path, tag, digest = match.groups()
+    if domain is not None and not _looks_like_domain(domain):
+        domain, path = None, f"{domain}/{path}"  # Docker reads it as a path component
+    elif domain is None and "/" in path and _looks_like_domain(path.partition("/")[0]):
+        return _normalise_slow(source, strict, default_registry)
+    if domain is None:
+        domain = default_registry
+        if domain != DOCKER_HUB and G.DOMAIN_RE.fullmatch(domain) is None:
+            return _normalise_slow(source, strict, default_registry)
+    elif domain == _HUB_ALIAS:
+        domain = DOCKER_HUB
+    if domain == DOCKER_HUB and "/" not in path:
+        path = _LIBRARY + path
+    if len(path) > G.NAME_TOTAL_LENGTH_MAX:
+        return _normalise_slow(source, strict, default_registry)
+    if digest is not None:
+        G.validate_digest(source, len(source) - len(digest), digest)
+    if strict and source[:_suffix_start(source, tag, digest)] != f"{domain}/{path}":
+        return _normalise_slow(source, strict, default_registry)
+    return domain, path, tag, digest
+
+
+def _normalise_slow(
+    source: str, strict: bool, default_registry: str
+) -> tuple[str, str, str | None, str | None]:
+    """The exact, step-by-step normalisation (and every error it can raise)."""
     G.check_length(source)
     if G.is_identifier(source):
         raise G.fail(_K.IDENTIFIER_NOT_ALLOWED, source, (0, len(source)))

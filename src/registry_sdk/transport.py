@@ -202,6 +202,9 @@ class Transport:
         self._oauth_password = oauth_password
         self._ca_certs = ca_certs
         self._proxies: dict[str, urllib3.ProxyManager] = {}
+        self._needed_cache: dict[tuple[str, str], tuple[Scope, ...]] = {}
+        # Read once: scanning os.environ on every request costs more than the request.
+        self._proxy_env = urllib.request.getproxies_environment()
 
     def __repr__(self) -> str:
         return f"Transport({self.registry.name!r}, scopes={[str(s) for s in self.scopes]})"
@@ -228,10 +231,13 @@ class Transport:
     def _pool_for(self, url: str) -> urllib3.PoolManager:
         """The direct pool, or the proxy HTTPS_PROXY / HTTP_PROXY name for *url*.
 
-        NO_PROXY is honoured as docker and requests read it.
+        NO_PROXY is honoured as docker and requests read it. The environment is read
+        when the transport is created.
         """
+        proxies = self._proxy_env
+        if not proxies:
+            return self._pool
         parts = urlsplit(url)
-        proxies = urllib.request.getproxies_environment()
         proxy = proxies.get(parts.scheme)
         if not proxy or _bypassed(parts.hostname or "", parts.port, proxies.get("no", "")):
             return self._pool
@@ -265,8 +271,9 @@ class Transport:
         for _ in range(MAX_REDIRECTS + 1):
             self._check_plain_http(url)
             resp = self._send_once(method, url, headers, body, preload)
-            log.debug("%s %s -> %s%s", method, redact_url(url), resp.status,
-                      " (with credentials)" if "Authorization" in headers else "")
+            if log.isEnabledFor(logging.DEBUG):  # redacting costs more than a cheap request
+                log.debug("%s %s -> %s%s", method, redact_url(url), resp.status,
+                          " (with credentials)" if "Authorization" in headers else "")
             location = resp.headers.get("Location")
             if resp.status not in (301, 302, 303, 307, 308) or not location:
                 return resp
@@ -283,8 +290,10 @@ class Transport:
 
     def _key(self, challenge: Challenge, scopes: tuple[Scope, ...],
              creds: Credentials) -> T.CacheKey:
+        # The credentials object itself (hashable, repr hides secrets) identifies them:
+        # cheaper than hashing them for every request, and never printed.
         return (self.registry.name, challenge.realm or "", challenge.service or "",
-                frozenset(str(s) for s in scopes), creds.identity)
+                frozenset(map(str, scopes)), creds)
 
     def _exchange(self, challenge: Challenge, scopes: tuple[Scope, ...],
                   creds: Credentials) -> T.Token:
@@ -395,11 +404,20 @@ class Transport:
         Inferred from it, plus declared ones on the same resource, plus *extra*; the
         declared scopes when nothing can be inferred.
         """
+        extra = tuple(extra)
+        key = (method, urlsplit(url).path)
+        cached = None if extra else self._needed_cache.get(key)
+        if cached is not None:
+            return cached
         inferred = scope_for_request(method, url)
         if inferred is None:
-            return merge_scopes([*self.scopes, *extra])
-        same = [s for s in self.scopes if s.resource == inferred.resource]
-        return merge_scopes([inferred, *same, *extra])
+            need = merge_scopes([*self.scopes, *extra])
+        else:
+            same = [s for s in self.scopes if s.resource == inferred.resource]
+            need = merge_scopes([inferred, *same, *extra])
+        if not extra and len(self._needed_cache) < 4096:
+            self._needed_cache[key] = need
+        return need
 
     def _retry_scopes(self, resp: urllib3.BaseHTTPResponse, need: tuple[Scope, ...], *,
                       sent: str | None) -> tuple[Scope, ...] | None:

@@ -1,0 +1,63 @@
+"""One blob download in a fresh process, printing speed and the process's own peak RSS.
+
+    python benchmarks/_blob_child.py MODE REGISTRY REPO DIGEST CA
+MODE: registry-sdk | raw urllib3 | raw urllib3 + sha256. The token (for the raw modes)
+and credentials come from BENCH_TOKEN, BENCH_USER, BENCH_PASSWORD.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+
+CHUNK = 1024 * 1024
+
+
+def vmhwm_kb() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def main() -> None:
+    mode, registry, repo, digest, ca = sys.argv[1:6]
+    start = time.perf_counter()
+    total = 0
+    if mode == "registry-sdk":
+        from registry_sdk.authn import Basic, StaticKeychain
+        from registry_sdk.client import Client
+        from registry_sdk.name import Repository
+
+        client = Client(keychain=StaticKeychain(
+            {registry: Basic(os.environ["BENCH_USER"], os.environ["BENCH_PASSWORD"])}),
+            ca_certs=ca)
+        start = time.perf_counter()
+        with client.get_blob(Repository.parse(f"{registry}/{repo}").with_digest(digest)) as blob:
+            for chunk in blob:
+                total += len(chunk)
+    else:
+        import urllib3
+
+        pool = urllib3.PoolManager(ca_certs=ca)
+        resp = pool.request("GET", f"https://{registry}/v2/{repo}/blobs/{digest}",
+                            headers={"Authorization": f"Bearer {os.environ['BENCH_TOKEN']}"},
+                            preload_content=False)
+        hasher = hashlib.sha256() if mode.endswith("sha256") else None
+        for chunk in resp.stream(CHUNK):
+            total += len(chunk)
+            if hasher is not None:
+                hasher.update(chunk)
+        if hasher is not None and f"sha256:{hasher.hexdigest()}" != digest:
+            raise SystemExit("digest mismatch")
+    seconds = time.perf_counter() - start
+    print(json.dumps({"MiB/s": total / CHUNK / seconds, "bytes": total,
+                      "VmHWM kB": vmhwm_kb()}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,351 @@
+"""The benchmark: one command, a real local registry (token auth, TLS), a markdown table.
+
+    python benchmarks/run.py [--quick] [--json benchmarks/results/latest.json]
+
+Starts Debian's docker-registry in token mode behind TLS (the test suite's token server
+and a trustme CA), seeds it, then measures:
+
+1. HTTP requests per operation, ours beside the go-containerregistry pattern (a ping and
+   a token for every new transport), counted from the registry and token server logs;
+2. warm manifest GETs: requests per second and client CPU microseconds per request, at 1
+   and 8 threads (one shared Client), against raw urllib3 with a token fetched
+   beforehand, and oras-py / python-dxf when installed (`pip install --group benchmarks`);
+3. blob downloads (16/64/256 MiB) with verification, against raw urllib3 streaming with
+   and without hashing, with the child process's own peak RSS (VmHWM);
+4. reference parsing, against docker-py's and oras-py's parsers when installed;
+5. the token cache under contention: 16 threads, 1,000 requests over 5 repositories.
+
+The machine is shared and noisy: clients are interleaved round by round and medians are
+reported; client CPU time (process_time) is steadier than wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import trustme
+import urllib3
+from tests.support.registry import TLS, RunningRegistry, start_registry
+from tests.support.seed import image, push_blob
+from tests.support.token_server import USERS, TokenServer
+
+from registry_sdk.authn import Basic, StaticKeychain
+from registry_sdk.client import Client
+from registry_sdk.name import Repository
+from registry_sdk.transport import Transport
+
+MIB = 1024 * 1024
+USER, PASSWORD = "alice", USERS["alice"]
+
+
+class Env:
+    """The running registry, token server and seeded content."""
+
+    def __init__(self, root: Path, blob_sizes: list[int]) -> None:
+        ca = trustme.CA()
+        cert = ca.issue_cert("127.0.0.1", "localhost")
+        (root / "tls").mkdir(parents=True)
+        for name, blob in (("cert.pem", cert.cert_chain_pems[0]), ("key.pem", cert.private_key_pem),
+                           ("ca.pem", ca.cert_pem)):
+            blob.write_to_path(str(root / "tls" / name))
+        server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        cert.configure_cert(server_ctx)
+        self.ca = str(root / "tls" / "ca.pem")
+        self.server = TokenServer(root / "auth", tls_context=server_ctx).start()
+        tls = TLS(root / "tls" / "cert.pem", root / "tls" / "key.pem", Path(self.ca))
+        self.reg: RunningRegistry = start_registry(root / "registry",
+                                                   token=self.server.registry_config(), tls=tls)
+        self.repos = [Repository.parse(f"{self.reg.address}/alice/r{i}") for i in range(5)]
+        seeder = Transport(self.reg.address, Basic(USER, PASSWORD), ca_certs=self.ca)
+        self.digests = [image(seeder, repo, "v1")[0] for repo in self.repos]
+        self.blob_repo = Repository.parse(f"{self.reg.address}/alice/blobs")
+        self.blobs: dict[int, str] = {}
+        chunk = os.urandom(4 * MIB)
+        for size in blob_sizes:
+            digest, _ = push_blob(seeder, self.blob_repo, (chunk[:-1] + bytes([size // MIB % 256])
+                                                           for _ in range(size // (4 * MIB))))
+            self.blobs[size] = digest
+
+    def client(self) -> Client:
+        return Client(keychain=StaticKeychain({self.reg.address: Basic(USER, PASSWORD)}),
+                      ca_certs=self.ca)
+
+    def token(self, scope: str) -> str:
+        pool = urllib3.PoolManager(ca_certs=self.ca)
+        resp = pool.request("GET", f"{self.server.realm}?service=registry-sdk-tests&scope={scope}",
+                            headers=urllib3.make_headers(basic_auth=f"{USER}:{PASSWORD}"))
+        token: str = resp.json()["token"]
+        return token
+
+    def stop(self) -> None:
+        self.reg.stop()
+        self.server.stop()
+
+
+# ------------------------------------------------------------------ 1. requests
+
+
+def requests_per_operation(env: Env) -> list[dict[str, Any]]:
+    client = env.client()
+    r0, r1 = env.repos[0], env.repos[1]
+    ops: list[tuple[str, Callable[[], object]]] = [
+        ("first tags() on a repository", lambda: client.list_tags(r0)),
+        ("the same again", lambda: client.list_tags(r0)),
+        ("a second repository, same registry", lambda: client.list_tags(r1)),
+        ("manifest by tag", lambda: client.get_manifest(r1.with_tag("v1"))),
+        ("manifest by digest", lambda: client.get_manifest(r1.with_digest(env.digests[1]))),
+    ]
+    pool = urllib3.PoolManager(ca_certs=env.ca)
+    rows = []
+    for label, op in ops:
+        before_reg, before_tok = len(env.reg.requests()), env.server.count()
+        op()
+        ours = len(env.reg.requests()) - before_reg + env.server.count() - before_tok
+        before_reg, before_tok = len(env.reg.requests("ggcr-pattern")), env.server.count()
+        _ggcr_pattern(env, pool, r1 if "second" in label or "manifest" in label else r0)
+        ggcr = (len(env.reg.requests("ggcr-pattern")) - before_reg
+                + env.server.count() - before_tok)
+        rows.append({"operation": label, "registry-sdk": ours, "ggcr pattern": ggcr})
+    return rows
+
+
+def _ggcr_pattern(env: Env, pool: urllib3.PoolManager, repo: Repository) -> None:
+    """What go-containerregistry does per remote call: ping, token, then the request."""
+    ua = {"User-Agent": "ggcr-pattern"}
+    pool.request("GET", f"https://{env.reg.address}/v2/", headers=ua)
+    token = env.token(f"repository:{repo.path}:pull")
+    pool.request("GET", f"https://{env.reg.address}/v2/{repo.path}/tags/list",
+                 headers={**ua, "Authorization": f"Bearer {token}"})
+
+
+# ----------------------------------------------------------------- 2. warm GETs
+
+
+def _measure(fn: Callable[[], object], threads: int, per_thread: int) -> tuple[float, float]:
+    """(requests per second, client CPU µs per request) for *threads* × *per_thread*."""
+    def work() -> None:
+        for _ in range(per_thread):
+            fn()
+    pool = [threading.Thread(target=work) for _ in range(threads)]
+    wall, cpu = time.perf_counter(), time.process_time()
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    total = threads * per_thread
+    return total / wall, cpu / total * 1e6
+
+
+def warm_gets(env: Env, quick: bool) -> list[dict[str, Any]]:
+    repo = env.repos[0]
+    url = f"https://{env.reg.address}/v2/{repo.path}/manifests/v1"
+    accept = ", ".join(("application/vnd.oci.image.manifest.v1+json",
+                        "application/vnd.oci.image.index.v1+json"))
+    client = env.client()
+    client.get_manifest(repo.with_tag("v1"))
+    raw_pool = urllib3.PoolManager(ca_certs=env.ca, maxsize=16)
+    raw_headers = {"Authorization": f"Bearer {env.token(f'repository:{repo.path}:pull')}",
+                   "Accept": accept}
+    contenders: dict[str, Callable[[], object]] = {
+        "registry-sdk": lambda: client.get_manifest(repo.with_tag("v1")),
+        "raw urllib3": lambda: raw_pool.request("GET", url, headers=raw_headers).data,
+    }
+    contenders.update(_peers(env, repo))
+    rounds, n1, n8 = (3, 200, 50) if quick else (5, 1000, 250)
+    results: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            fn()
+            results.setdefault((name, 1), []).append(_measure(fn, 1, n1))
+            if name in ("registry-sdk", "raw urllib3"):
+                results.setdefault((name, 8), []).append(_measure(fn, 8, n8))
+    medians = {key: (statistics.median(s[0] for s in samples),
+                     statistics.median(s[1] for s in samples))
+               for key, samples in results.items()}
+    rows: list[dict[str, Any]] = []
+    for (name, threads), (rps, cpu) in medians.items():
+        raw_rps, raw_cpu = medians[("raw urllib3", threads)]
+        rows.append({"client": name, "threads": threads, "requests/s": round(rps),
+                     "client CPU µs/request": round(cpu), "CPU vs raw": round(cpu / raw_cpu, 2),
+                     "throughput vs raw": round(rps / raw_rps, 2)})
+    return rows
+
+
+def _peers(env: Env, repo: Repository) -> dict[str, Callable[[], object]]:
+    peers: dict[str, Callable[[], object]] = {}
+    try:
+        from dxf import DXF
+
+        def auth(dxf: Any, response: Any) -> None:
+            dxf.authenticate(USER, PASSWORD, response=response)
+
+        d = DXF(env.reg.address, repo.path, auth=auth, tlsverify=env.ca)
+        d.get_manifest("v1")
+        peers["python-dxf"] = lambda: d.get_manifest("v1")
+    except Exception as exc:  # noqa: BLE001 (a missing or failing peer is reported, not fatal)
+        print(f"python-dxf: {type(exc).__name__}: {exc}", file=sys.stderr)
+    try:
+        from oras.provider import Registry
+
+        o = Registry(hostname=env.reg.address, tls_verify=env.ca)
+        o.login(USER, PASSWORD)
+        name = f"{env.reg.address}/{repo.path}:v1"
+        o.get_manifest(name)
+        peers["oras-py"] = lambda: o.get_manifest(name)
+    except Exception as exc:  # noqa: BLE001
+        print(f"oras-py: {type(exc).__name__}: {exc}", file=sys.stderr)
+    return peers
+
+
+# --------------------------------------------------------------------- 3. blobs
+
+
+def blobs(env: Env, rounds: int) -> list[dict[str, Any]]:
+    token = env.token(f"repository:{env.blob_repo.path}:pull")
+    rows = []
+    for size, digest in env.blobs.items():
+        samples: dict[str, list[dict[str, Any]]] = {}
+        for _ in range(rounds):
+            for mode in ("registry-sdk", "raw urllib3", "raw urllib3 + sha256"):
+                out = subprocess.run(
+                    [sys.executable, str(ROOT / "benchmarks" / "_blob_child.py"), mode,
+                     env.reg.address, env.blob_repo.path, digest, env.ca],
+                    env={**os.environ, "BENCH_TOKEN": token, "BENCH_USER": USER,
+                         "BENCH_PASSWORD": PASSWORD},
+                    capture_output=True, text=True, check=True)
+                samples.setdefault(mode, []).append(json.loads(out.stdout))
+        raw = statistics.median(s["MiB/s"] for s in samples["raw urllib3"])
+        for mode, got in samples.items():
+            speed = statistics.median(s["MiB/s"] for s in got)
+            rows.append({"blob": f"{size // MIB} MiB", "client": mode, "MiB/s": round(speed),
+                         "vs raw": round(speed / raw, 2),
+                         "peak RSS MiB": round(max(s["VmHWM kB"] for s in got) / 1024)})
+    return rows
+
+
+# ------------------------------------------------------------------- 4. parsing
+
+
+def parsing() -> list[dict[str, Any]]:
+    from parse import corpus, import_ms
+
+    from registry_sdk.errors import InvalidReference
+    from registry_sdk.name import parse_reference
+
+    refs, valid = corpus()
+    parsers: dict[str, tuple[Callable[[str], object], tuple[type[BaseException], ...]]] = {
+        "registry-sdk": (parse_reference, (InvalidReference,))}
+    try:
+        from docker.utils import parse_repository_tag
+        parsers["docker-py"] = (parse_repository_tag, (ValueError,))
+    except ImportError:
+        pass
+    try:
+        from oras.container import Container
+        parsers["oras-py"] = (Container, (ValueError,))
+    except ImportError:
+        pass
+    rows = []
+    for name, (fn, errors) in parsers.items():
+        best, accepted_invalid = float("inf"), 0
+        for _ in range(7):
+            start = time.process_time()
+            for ref in refs:
+                try:
+                    fn(ref)
+                except errors:
+                    pass
+            best = min(best, time.process_time() - start)
+        for ref, ok in zip(refs, valid, strict=True):
+            if not ok:
+                try:
+                    fn(ref)
+                    accepted_invalid += 1
+                except errors:
+                    pass
+        rows.append({"parser": name, "references/s (CPU)": round(len(refs) / best),
+                     "invalid accepted (of 1,000)": accepted_invalid})
+    rows.append({"parser": "import registry_sdk.name (ms)",
+                 "references/s (CPU)": round(import_ms("registry_sdk.name"), 1),
+                 "invalid accepted (of 1,000)": ""})
+    rows.append({"parser": "import registry_sdk (ms)",
+                 "references/s (CPU)": round(import_ms("registry_sdk"), 1),
+                 "invalid accepted (of 1,000)": ""})
+    return rows
+
+
+# ---------------------------------------------------------------- 5. contention
+
+
+def contention(env: Env) -> list[dict[str, Any]]:
+    client = env.client()
+    errors: list[BaseException] = []
+    before = env.server.count()
+
+    def work(index: int) -> None:
+        for i in range(1000 // 16 + (1 if index < 1000 % 16 else 0)):
+            try:
+                client.get_manifest(env.repos[(index + i) % 5].with_tag("v1"))
+            except Exception as exc:  # noqa: BLE001 (counted and reported)
+                errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return [{"threads": 16, "requests": 1000, "repositories": 5,
+             "token exchanges": env.server.count() - before, "errors": len(errors)}]
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = list(rows[0])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(str(r[h]) for h in head) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="smaller runs (a smoke test)")
+    parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "latest.json"))
+    args = parser.parse_args()
+    sizes = [16 * MIB] if args.quick else [16 * MIB, 64 * MIB, 256 * MIB]
+    with tempfile.TemporaryDirectory(prefix="registry-sdk-bench-") as tmp:
+        env = Env(Path(tmp), sizes)
+        try:
+            results = {
+                "1. HTTP requests per operation": requests_per_operation(env),
+                "2. Warm manifest GETs": warm_gets(env, args.quick),
+                "3. Blob download, verified": blobs(env, 1 if args.quick else 3),
+                "4. Reference parsing (10,000 mixed, a tenth invalid)": parsing(),
+                "5. Token cache under contention": contention(env),
+            }
+        finally:
+            env.stop()
+    for title, rows in results.items():
+        print(f"\n### {title}\n\n{table(rows)}")
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(results, indent=2))
+    print(f"\n(JSON written to {args.json})")
+
+
+if __name__ == "__main__":
+    main()
