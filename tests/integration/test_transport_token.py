@@ -153,10 +153,10 @@ def test_tokens_expiring_mid_run_are_refreshed(token_stack: Stack) -> None:
     t = Transport(target.registry, alice(), insecure=True,
                   token_cache=TokenCache(clock=lambda: now[0]))
     assert tags(t, target) == ["v1"]
-    exchanges = server.count()
+    exchanges, seen = server.count(), len(reg.requests())
     now[0] += 301.0
     assert tags(t, target) == ["v1"]
-    assert server.count() == exchanges + 1
+    assert server.count() == exchanges + 1, (reg.requests()[seen:], server.log[exchanges:])
 
     server.jwt_skew = -400  # JWTs expire before distribution's 60 s leeway ends
     now[0] += 301.0

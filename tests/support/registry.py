@@ -84,9 +84,20 @@ class RunningRegistry:
 
     def requests(self, agent: str = "registry-sdk") -> list[tuple[str, str, int]]:
         """(method, path, status) of each request in the access log whose User-Agent
-        contains *agent*, in order."""
+        contains *agent*, in order.
+
+        distribution writes an access-log line after it has sent the response, so the log
+        is read until two reads 50 ms apart agree (at most 2 s).
+        """
+        text, deadline = self.log(), time.monotonic() + 2
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            again = self.log()
+            if again == text:
+                break
+            text = again
         out = []
-        for match in _ACCESS.finditer(self.log()):
+        for match in _ACCESS.finditer(text):
             if agent in match.group("agent"):
                 out.append((match.group("method"), match.group("path"),
                             int(match.group("status"))))

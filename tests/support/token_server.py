@@ -175,14 +175,16 @@ def _handler(server: TokenServer) -> type[BaseHTTPRequestHandler]:
 
         def _answer(self, status: int, body: dict[str, Any], user: str, grant: str,
                     scopes: list[str]) -> None:
+            # Log before answering: a client that counts right after the response must
+            # find the entry already there.
+            server.log.append(LoggedRequest(self.command, urlsplit(self.path).path, user,
+                                            grant, tuple(scopes), status))
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
-            server.log.append(LoggedRequest(self.command, urlsplit(self.path).path, user,
-                                            grant, tuple(scopes), status))
 
         def _basic_user(self) -> str | None:
             header = self.headers.get("Authorization", "")
