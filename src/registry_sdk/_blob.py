@@ -6,7 +6,9 @@ import hashlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from registry_sdk.errors import DigestMismatch, InvalidResponse
+from urllib3.exceptions import HTTPError
+
+from registry_sdk.errors import DigestMismatch, InvalidResponse, TransportError
 
 if TYPE_CHECKING:
     import urllib3
@@ -47,7 +49,12 @@ class BlobReader:
         """Up to *amt* verified-so-far bytes; b"" at the end (after verification)."""
         if self._done:
             return b""
-        data = self._response.read(amt)
+        try:
+            data = self._response.read(amt)
+        except HTTPError as exc:
+            self._response.close()
+            raise TransportError(f"connection broken after {self.read_bytes} bytes of blob "
+                                 f"{self.digest}") from exc
         if data:
             self._hash.update(data)
             self.read_bytes += len(data)

@@ -185,9 +185,16 @@ class TokenCache:
         token = self._tokens.get(key)
         return token if token is not None and token.fresh(self._clock()) else None
 
-    def invalidate(self, key: CacheKey) -> None:
-        """Forget the token for *key* (after the registry rejected it)."""
-        self._tokens.pop(key, None)
+    def invalidate(self, key: CacheKey, value: str | None = None) -> None:
+        """Forget the token for *key* (after the registry rejected it).
+
+        With *value*, only that token is forgotten: when many threads had the same token
+        rejected, the first refreshes it and the others keep the new one (no herd).
+        """
+        with self._guard:
+            current = self._tokens.get(key)
+            if current is not None and (value is None or current.value == value):
+                del self._tokens[key]
 
     def get_or_fetch(self, key: CacheKey, fetch: Callable[[], Token]) -> Token:
         """A fresh token for *key*, fetching it (once, under a per-key lock) if needed."""

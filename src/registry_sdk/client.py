@@ -48,7 +48,7 @@ from registry_sdk.models import (
     TagList,
 )
 from registry_sdk.name import Digest, Registry, Repository, Tag, parse_reference
-from registry_sdk.transport import RegistryState, Transport
+from registry_sdk.transport import RegistryState, Transport, read_capped
 
 __all__ = [
     "Client",
@@ -63,30 +63,6 @@ MANIFEST_LIMIT = 4 * 1024 * 1024
 PAGE_BODY_LIMIT = 16 * 1024 * 1024
 #: Most pages followed before pagination is declared runaway.
 PAGE_LIMIT = 10_000
-
-
-_READ_STEP = 64 * 1024
-
-
-def _read_capped(resp: urllib3.BaseHTTPResponse, limit: int, what: str) -> bytes:
-    """Read at most *limit* bytes (security rule 5), in small steps.
-
-    One `read(limit)` would make http.client allocate a buffer of the whole limit for
-    every response, which costs more than a small manifest request itself.
-    """
-    parts: list[bytes] = []
-    size = 0
-    length = resp.headers.get("Content-Length", "")
-    if not (length.isdigit() and int(length) > limit):
-        while chunk := resp.read(min(_READ_STEP, limit + 1 - size)):
-            parts.append(chunk)
-            size += len(chunk)
-    if size > limit or (length.isdigit() and int(length) > limit):
-        resp.close()  # never drain an oversized body: close the connection instead
-        resp.release_conn()
-        raise InvalidResponse(f"{what} is larger than {limit} bytes", what=what)
-    resp.release_conn()
-    return b"".join(parts)
 
 
 def _media_type(value: str | None) -> str:
@@ -167,7 +143,7 @@ class Client:
             resp = t.request("GET", url, preload_content=False)
             check_error(resp, method="GET", url=url)
             links = resp.headers.getlist("Link")
-            yield _read_capped(resp, PAGE_BODY_LIMIT, what)
+            yield read_capped(resp, PAGE_BODY_LIMIT, what, method="GET", url=url)
             link = next_link(links)
             if link is None:
                 return
@@ -232,7 +208,7 @@ class Client:
         check_error(resp, method="GET", url=url)
         header_digest = resp.headers.get("Docker-Content-Digest")
         content_type = _media_type(resp.headers.get("Content-Type"))
-        raw = _read_capped(resp, max_size, "manifest")
+        raw = read_capped(resp, max_size, "manifest", method="GET", url=url)
         digest = self._verify(raw, ref, header_digest)
         return self._decode(raw, content_type, digest)
 
@@ -338,7 +314,7 @@ class Client:
         else:
             check_error(resp, method="GET", url=url)
             filtered = "artifactType" in resp.headers.get("OCI-Filters-Applied", "")
-            index = _convert.loads(_read_capped(resp, MANIFEST_LIMIT, "referrers"),
+            index = _convert.loads(read_capped(resp, MANIFEST_LIMIT, "referrers", url=url),
                                    ImageIndex, "referrers")
         if artifact_type and not filtered:
             kept = tuple(d for d in index.manifests if d.artifact_type == artifact_type)

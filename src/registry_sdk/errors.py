@@ -494,7 +494,10 @@ def _read_capped(response: ResponseLike) -> bytes:
     cached = getattr(response, "_body", None)
     if isinstance(cached, bytes):
         return cached[:ERROR_BODY_LIMIT]
-    return response.read(ERROR_BODY_LIMIT)
+    try:
+        return response.read(ERROR_BODY_LIMIT)
+    except Exception:  # noqa: BLE001 (a broken error body decodes as empty; the status
+        return b""     # still becomes a typed error, and this module imports no urllib3)
 
 
 def check_error(

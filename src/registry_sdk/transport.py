@@ -30,6 +30,7 @@ from urllib.parse import urljoin, urlsplit
 import attrs
 import urllib3
 from urllib3.exceptions import HTTPError as _Urllib3Error
+from urllib3.exceptions import NewConnectionError as _Refused
 from urllib3.exceptions import TimeoutError as _Urllib3Timeout
 
 from registry_sdk import _token as T
@@ -39,6 +40,7 @@ from registry_sdk.challenge import Challenge, parse_challenges, pick_challenge
 from registry_sdk.errors import (
     AuthenticationError,
     InvalidChallenge,
+    InvalidResponse,
     InvalidScope,
     SecurityError,
     TokenExchangeError,
@@ -53,6 +55,7 @@ __all__ = [
     "RegistryState",
     "Transport",
     "default_retries",
+    "read_capped",
     "scope_for_request",
 ]
 
@@ -149,6 +152,37 @@ def _bypassed(host: str, port: int | None, no_proxy: str) -> bool:
 
 def _api_host(registry: Registry) -> str:
     return "registry-1.docker.io" if registry.name == DOCKER_HUB else registry.name
+
+
+_READ_STEP = 64 * 1024
+
+
+def read_capped(resp: urllib3.BaseHTTPResponse, limit: int, what: str, *, method: str = "",
+                url: str = "") -> bytes:
+    """Read a body of at most *limit* bytes (security rule 5), in small steps.
+
+    An oversized body is not drained: the connection is closed. A connection broken while
+    reading becomes a TransportError. One `read(limit)` would make http.client allocate a
+    buffer of the whole limit for every response, so the body is read in 64 KiB steps.
+    """
+    parts: list[bytes] = []
+    size = 0
+    length = resp.headers.get("Content-Length", "")
+    oversized = length.isdigit() and int(length) > limit
+    try:
+        while not oversized and (chunk := resp.read(min(_READ_STEP, limit + 1 - size))):
+            parts.append(chunk)
+            size += len(chunk)
+    except _Urllib3Error as exc:
+        resp.close()
+        raise TransportError(f"{method} {redact_url(url)}: connection broken while reading "
+                             f"the {what}", method=method, url=url) from exc
+    if oversized or size > limit:
+        resp.close()  # never drain an oversized body
+        resp.release_conn()
+        raise InvalidResponse(f"{what} is larger than {limit} bytes", what=what)
+    resp.release_conn()
+    return b"".join(parts)
 
 
 class Transport:
@@ -254,12 +288,14 @@ class Transport:
             return self._pool_for(url).request(method, url, headers=headers, body=body,
                                       retries=self._retries, timeout=self._timeout,
                                       redirect=False, preload_content=preload)
-        except _Urllib3Timeout as exc:
-            raise TransportTimeout(f"{method} {redact_url(url)}: timed out", method=method,
-                                   url=url) from exc
         except _Urllib3Error as exc:
             # urllib3's own message can embed the full URL (and its secrets): never echo it.
             reason = getattr(exc, "reason", None) or exc
+            # NewConnectionError subclasses ConnectTimeoutError in urllib3: refused is not
+            # a timeout, so it is checked first.
+            if isinstance(reason, _Urllib3Timeout) and not isinstance(reason, _Refused):
+                raise TransportTimeout(f"{method} {redact_url(url)}: timed out",
+                                       method=method, url=url) from exc
             hint = _REASONS.get(type(reason).__name__, type(reason).__name__)
             raise TransportError(f"{method} {redact_url(url)}: {hint}", method=method,
                                  url=url) from exc
@@ -307,22 +343,31 @@ class Transport:
             req = T.token_post(realm, challenge.service, wire, refresh_token=refresh,
                                username=creds.username, password=creds.password)
             resp = self._send(req.method, req.url, {**dict(req.headers), "User-Agent":
-                                                    self.user_agent}, req.body, True)
+                                                    self.user_agent}, req.body, False)
             if resp.status in _FALLBACK_STATUSES:
+                resp.drain_conn()
                 log.debug("token POST answered %s; falling back to GET", resp.status)
                 req = None
         if req is None:
             req = T.token_get(realm, challenge.service, wire, username=creds.username,
                               password=creds.password)
             resp = self._send(req.method, req.url, {**dict(req.headers), "User-Agent":
-                                                    self.user_agent}, None, True)
+                                                    self.user_agent}, None, False)
         if resp is None or resp.status != 200:
+            if resp is not None:
+                resp.drain_conn()
             raise TokenExchangeError(
                 f"token server {redact_url(realm)} answered "
                 f"{resp.status if resp else 'nothing'} for {' '.join(wire) or 'no scope'}",
                 registry=self.registry.name, realm=realm,
                 status=resp.status if resp else None)
-        token = T.parse_token_response(resp.data, realm=realm, registry=self.registry.name,
+        try:
+            body = read_capped(resp, T.TOKEN_BODY_LIMIT, "token response", method=req.method,
+                               url=realm)
+        except InvalidResponse as exc:  # too large: still a failed token exchange
+            raise TokenExchangeError(exc.message, registry=self.registry.name, realm=realm,
+                                     status=resp.status) from None
+        token = T.parse_token_response(body, realm=realm, registry=self.registry.name,
                                        now=self._cache.now())
         if token.refresh_token and token.refresh_token != refresh:
             self._refresh_token = token.refresh_token  # rotation: keep the newest
@@ -330,7 +375,8 @@ class Transport:
                   " ".join(wire))
         return token
 
-    def _authorization(self, scopes: tuple[Scope, ...], *, force: bool = False) -> str | None:
+    def _authorization(self, scopes: tuple[Scope, ...], *,
+                       rejected: str | None = None) -> str | None:
         creds = self.authenticator.authorization()
         if creds.registry_token:
             return f"Bearer {creds.registry_token}"
@@ -340,8 +386,8 @@ class Transport:
         if challenge.scheme == "basic":
             return None if creds.is_anonymous else T._basic(creds.username, creds.password)
         key = self._key(challenge, scopes, creds)
-        if force:
-            self._cache.invalidate(key)
+        if rejected and rejected.startswith("Bearer "):
+            self._cache.invalidate(key, rejected[len("Bearer "):])
         token = self._cache.get_or_fetch(key, lambda: self._exchange(challenge, scopes, creds))
         return f"Bearer {token.value}"
 
@@ -391,7 +437,7 @@ class Transport:
         if retry is None:
             return resp
         resp.drain_conn()
-        auth = self._authorization(retry, force=auth is not None)
+        auth = self._authorization(retry, rejected=auth)
         if auth is None:
             raise AuthenticationError(f"{self.registry.name} asked for credentials",
                                       registry=self.registry.name)

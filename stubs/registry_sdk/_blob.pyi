@@ -2,7 +2,7 @@ import hashlib
 import urllib3
 from _typeshed import Incomplete
 from collections.abc import Iterator
-from registry_sdk.errors import DigestMismatch as DigestMismatch, InvalidResponse as InvalidResponse
+from registry_sdk.errors import DigestMismatch as DigestMismatch, InvalidResponse as InvalidResponse, TransportError as TransportError
 
 CHUNK: Incomplete
 

@@ -8,7 +8,7 @@ from registry_sdk.challenge import Challenge
 from registry_sdk.name import Registry
 from registry_sdk.scope import Scope
 
-__all__ = ['DEFAULT_TIMEOUT', 'RegistryState', 'Transport', 'default_retries', 'scope_for_request']
+__all__ = ['DEFAULT_TIMEOUT', 'RegistryState', 'Transport', 'default_retries', 'read_capped', 'scope_for_request']
 
 DEFAULT_TIMEOUT: Incomplete
 
@@ -19,6 +19,7 @@ class RegistryState:
     challenge: Challenge | None = ...
 
 def scope_for_request(method: str, url: str) -> Scope | None: ...
+def read_capped(resp: urllib3.BaseHTTPResponse, limit: int, what: str, *, method: str = '', url: str = '') -> bytes: ...
 
 class Transport:
     registry: Incomplete

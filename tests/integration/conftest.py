@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import trustme
 
+from tests.support.fault_proxy import FaultProxy
 from tests.support.registry import TLS, RunningRegistry, start_registry
 from tests.support.token_server import TokenServer
 
@@ -83,3 +84,33 @@ def token_stack(
     server.lifetime, server.jwt_skew, server.refuse_get, server.refuse_post = 300, 0, False, 0
     server.log.clear()
     return reg, server
+
+
+@pytest.fixture(scope="session")
+def _faulty_stack(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[RunningRegistry, FaultProxy, FaultProxy, TokenServer]]:
+    root = tmp_path_factory.mktemp("faulty")
+    server = TokenServer(root / "auth").start()
+    token_proxy = FaultProxy(("127.0.0.1", server.port)).start()
+    config = {**server.registry_config(), "realm": f"http://{token_proxy.address}/token"}
+    reg = start_registry(root / "registry", token=config)
+    registry_proxy = FaultProxy((reg.host, reg.port)).start()
+    yield reg, registry_proxy, token_proxy, server
+    registry_proxy.stop()
+    reg.stop()
+    token_proxy.stop()
+    server.stop()
+
+
+@pytest.fixture
+def faulty_stack(
+    _faulty_stack: tuple[RunningRegistry, FaultProxy, FaultProxy, TokenServer],
+) -> tuple[RunningRegistry, FaultProxy, FaultProxy, TokenServer]:
+    """The real registry (token mode) and token server, each behind a fault proxy whose
+    plan is emptied for every test."""
+    _, registry_proxy, token_proxy, server = _faulty_stack
+    registry_proxy.plan()
+    token_proxy.plan()
+    server.log.clear()
+    return _faulty_stack

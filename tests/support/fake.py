@@ -7,6 +7,7 @@ request is recorded with its headers.
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,6 +36,7 @@ class FakeServer:
     routes: dict[tuple[str, str], Route] = attrs.field(factory=dict)
     seen: list[Seen] = attrs.field(factory=list)
     fallback: Route | None = None
+    ssl_context: ssl.SSLContext | None = None
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -70,8 +72,15 @@ class FakeServer:
 
             do_GET = do_HEAD = do_POST = do_PUT = _serve  # noqa: N815
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: object, client_address: object) -> None:
+                return  # clients closing early (oversized bodies) is part of the tests
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        if self.ssl_context is not None:
+            self._server.socket = self.ssl_context.wrap_socket(self._server.socket,
+                                                               server_side=True)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
