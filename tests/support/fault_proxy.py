@@ -49,6 +49,8 @@ class FaultProxy:
     upstream: tuple[str, int]
     faults: list[Fault] = attrs.field(factory=list)
     seen: list[tuple[str, str, str]] = attrs.field(factory=list)
+    #: whether each seen request carried Authorization
+    authorized: list[bool] = attrs.field(factory=list)
     _server: socketserver.ThreadingTCPServer | None = None
     _lock: threading.Lock = attrs.field(factory=threading.Lock)
 
@@ -63,6 +65,7 @@ class FaultProxy:
         with self._lock:
             self.faults = list(faults)
             self.seen.clear()
+            self.authorized.clear()
 
     def _take(self, path: str) -> Fault | None:
         with self._lock:
@@ -120,6 +123,7 @@ class FaultProxy:
         body = h.rfile.read(length) if length else b""
         fault = self._take(path)
         self.seen.append((method, path, fault.kind if fault else ""))
+        self.authorized.append(any(k.lower() == "authorization" for k, _ in headers))
         if fault is not None and fault.kind == "reset":
             _reset(h.connection)
             return False
