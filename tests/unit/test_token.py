@@ -126,3 +126,21 @@ def test_cache_expiry_and_single_flight() -> None:
 def test_is_loopback_host(host: str, loopback: bool) -> None:
     """Loopback names and addresses (IPv4 /8, IPv6, *.localhost)."""
     assert T.is_loopback_host(host) is loopback
+
+
+def test_many_rejections_of_one_token_cause_one_refresh() -> None:
+    """16 callers whose requests were all rejected with token t1: one refresh, not 16
+    (each forgets only the token it sent, so later ones keep the fresh token)."""
+    cache = T.TokenCache(clock=lambda: 0.0)
+    made: list[str] = []
+
+    def fetch() -> T.Token:
+        made.append(f"t{len(made) + 1}")
+        return T.Token(made[-1], 3600.0)
+
+    key: T.CacheKey = ("r", "realm", "svc", frozenset({"repository:a:pull"}), "anonymous")
+    assert cache.get_or_fetch(key, fetch).value == "t1"
+    for _ in range(16):
+        cache.invalidate(key, "t1")
+        assert cache.get_or_fetch(key, fetch).value == "t2"
+    assert made == ["t1", "t2"]
