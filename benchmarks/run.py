@@ -163,8 +163,12 @@ def warm_gets(env: Env, quick: bool) -> list[dict[str, Any]]:
     raw_pool = urllib3.PoolManager(ca_certs=env.ca, maxsize=16)
     raw_headers = {"Authorization": f"Bearer {env.token(f'repository:{repo.path}:pull')}",
                    "Accept": accept}
+    transport = client.transport(repo)
     contenders: dict[str, Callable[[], object]] = {
         "registry-sdk": lambda: client.get_manifest(repo.with_tag("v1")),
+        # The same bytes through Transport alone: no model, no digest check.
+        "registry-sdk Transport": lambda: transport.request(
+            "GET", url, headers={"Accept": accept}).data,
         "raw urllib3": lambda: raw_pool.request("GET", url, headers=raw_headers).data,
     }
     contenders.update(_peers(env, repo))
@@ -174,7 +178,7 @@ def warm_gets(env: Env, quick: bool) -> list[dict[str, Any]]:
         for name, fn in contenders.items():
             fn()
             results.setdefault((name, 1), []).append(_measure(fn, 1, n1))
-            if name in ("registry-sdk", "raw urllib3"):
+            if name in ("registry-sdk", "registry-sdk Transport", "raw urllib3"):
                 results.setdefault((name, 8), []).append(_measure(fn, 8, n8))
     medians = {key: (statistics.median(s[0] for s in samples),
                      statistics.median(s[1] for s in samples))

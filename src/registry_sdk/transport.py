@@ -31,6 +31,7 @@ import attrs
 import urllib3
 from urllib3.exceptions import HTTPError as _Urllib3Error
 from urllib3.exceptions import NewConnectionError as _Refused
+from urllib3.exceptions import ProtocolError
 from urllib3.exceptions import TimeoutError as _Urllib3Timeout
 
 from registry_sdk import _token as T
@@ -168,9 +169,17 @@ def read_capped(resp: urllib3.BaseHTTPResponse, limit: int, what: str, *, method
     parts: list[bytes] = []
     size = 0
     length = resp.headers.get("Content-Length", "")
-    oversized = length.isdigit() and int(length) > limit
+    known = int(length) if length.isdigit() else None
+    oversized = known is not None and known > limit
     try:
-        while not oversized and (chunk := resp.read(min(_READ_STEP, limit + 1 - size))):
+        if known is not None and not oversized:
+            # One exact read; urllib3 enforces the length (short bodies raise).
+            data = resp.read(known) if known else b""
+            if len(data) != known:
+                raise ProtocolError(f"body ended after {len(data)} of {known} bytes")
+            parts.append(data)
+            size = known
+        while known is None and (chunk := resp.read(min(_READ_STEP, limit + 1 - size))):
             parts.append(chunk)
             size += len(chunk)
     except _Urllib3Error as exc:
