@@ -54,10 +54,6 @@ __all__ = [
     "check_error",
 ]
 
-#: How much of an error body is read and kept (security rule 5).
-ERROR_BODY_LIMIT = 64 * 1024
-
-
 def _restore(cls: type[RegistryError], kwargs: dict[str, Any]) -> RegistryError:
     return cls(**kwargs)
 
@@ -65,14 +61,17 @@ def _restore(cls: type[RegistryError], kwargs: dict[str, Any]) -> RegistryError:
 class RegistryError(Exception):
     """Root of every exception raised by registry-sdk."""
 
-    def _kwargs(self) -> dict[str, Any]:
-        return {"message": str(self.args[0]) if self.args else ""}
-
     def __init__(self, message: str = "") -> None:
         super().__init__(message)
+        self.message = message
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_restore, (type(self), self._kwargs()))
+        # Every subclass keeps its __init__ arguments as attributes of the same names, so
+        # pickling rebuilds the exception from them (urllib3 and packaging do this by hand).
+        import inspect  # noqa: PLC0415 (only when pickling)
+
+        names = list(inspect.signature(type(self).__init__).parameters)[1:]
+        return (_restore, (type(self), {n: getattr(self, n) for n in names}))
 
 
 # --------------------------------------------------------------------------- parsing
@@ -130,14 +129,10 @@ class InvalidReference(RegistryError, ValueError):
         self, message: str, *, kind: ReferenceErrorKind, source: str, span: tuple[int, int]
     ) -> None:
         super().__init__(message)
-        self.message = message
         self.kind = ReferenceErrorKind(kind)
         self.source = source
         self.span = span
 
-    def _kwargs(self) -> dict[str, Any]:
-        return {"message": self.message, "kind": self.kind, "source": self.source,
-                "span": self.span}
 
     def __str__(self) -> str:
         shown, start, end = _display(self.source, self.span)
@@ -150,11 +145,8 @@ class InvalidScope(RegistryError, ValueError):
 
     def __init__(self, message: str, *, source: str = "") -> None:
         super().__init__(message)
-        self.message = message
         self.source = source
 
-    def _kwargs(self) -> dict[str, Any]:
-        return {"message": self.message, "source": self.source}
 
 
 class InvalidChallenge(RegistryError, ValueError):
@@ -162,12 +154,8 @@ class InvalidChallenge(RegistryError, ValueError):
 
     def __init__(self, message: str, *, source: str = "", position: int = 0) -> None:
         super().__init__(message)
-        self.message = message
         self.source = source
         self.position = position
-
-    def _kwargs(self) -> dict[str, Any]:
-        return {"message": self.message, "source": self.source, "position": self.position}
 
 
 # ----------------------------------------------------------------------- credentials
@@ -181,12 +169,9 @@ class CredentialsError(RegistryError):
 
     def __init__(self, message: str, *, source: str = "", registry: str = "") -> None:
         super().__init__(message)
-        self.message = message
         self.source = source
         self.registry = registry
 
-    def _kwargs(self) -> dict[str, Any]:
-        return {"message": self.message, "source": self.source, "registry": self.registry}
 
 
 class CredentialHelperError(CredentialsError):
@@ -195,9 +180,6 @@ class CredentialHelperError(CredentialsError):
     def __init__(self, message: str, *, helper: str, registry: str = "") -> None:
         super().__init__(message, source=helper, registry=registry)
         self.helper = helper
-
-    def _kwargs(self) -> dict[str, Any]:
-        return {"message": self.message, "helper": self.helper, "registry": self.registry}
 
 
 # ------------------------------------------------------------------------- transport
@@ -212,12 +194,9 @@ class SecurityError(RegistryError):
 
     def __init__(self, message: str, *, rule: str, url: str = "") -> None:
         super().__init__(message)
-        self.message = message
         self.rule = rule
         self.url = redact_url(url) if url else ""
 
-    def _kwargs(self) -> dict[str, Any]:
-        return {"message": self.message, "rule": self.rule, "url": self.url}
 
 
 class TransportError(RegistryError):
@@ -225,12 +204,9 @@ class TransportError(RegistryError):
 
     def __init__(self, message: str, *, method: str = "", url: str = "") -> None:
         super().__init__(message)
-        self.message = message
         self.method = method
         self.url = redact_url(url) if url else ""
 
-    def _kwargs(self) -> dict[str, Any]:
-        return {"message": self.message, "method": self.method, "url": self.url}
 
 
 class TransportTimeout(TransportError):
@@ -242,11 +218,8 @@ class AuthenticationError(RegistryError):
 
     def __init__(self, message: str, *, registry: str = "") -> None:
         super().__init__(message)
-        self.message = message
         self.registry = registry
 
-    def _kwargs(self) -> dict[str, Any]:
-        return {"message": self.message, "registry": self.registry}
 
 
 class TokenExchangeError(AuthenticationError):
@@ -258,10 +231,6 @@ class TokenExchangeError(AuthenticationError):
         super().__init__(message, registry=registry)
         self.realm = redact_url(realm) if realm else ""
         self.status = status
-
-    def _kwargs(self) -> dict[str, Any]:
-        return {"message": self.message, "registry": self.registry, "realm": self.realm,
-                "status": self.status}
 
 
 # -------------------------------------------------------------------- registry errors
@@ -297,7 +266,6 @@ _TEMPORARY_CODES = frozenset(
      ErrorCode.UNAVAILABLE}
 )
 _TEMPORARY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-_STATUS_CODES = {401: ErrorCode.UNAUTHORIZED, 403: ErrorCode.DENIED, 429: ErrorCode.TOOMANYREQUESTS}
 
 
 @attrs.frozen
@@ -374,10 +342,6 @@ class RegistryResponseError(RegistryError):
             return self.status in _TEMPORARY_STATUSES
         return all(d.code in _TEMPORARY_CODES for d in self.diagnostics)
 
-    def _kwargs(self) -> dict[str, Any]:
-        return {"message": self.message, "status": self.status,
-                "diagnostics": self.diagnostics, "method": self.method, "url": self.url,
-                "retry_after": self.retry_after}
 
 
 class InvalidResponse(RegistryError):
@@ -388,12 +352,9 @@ class InvalidResponse(RegistryError):
 
     def __init__(self, message: str, *, what: str = "", errors: tuple[str, ...] = ()) -> None:
         super().__init__(message)
-        self.message = message
         self.what = what
         self.errors = tuple(errors)
 
-    def _kwargs(self) -> dict[str, Any]:
-        return {"message": self.message, "what": self.what, "errors": self.errors}
 
 
 class DigestMismatch(InvalidResponse):
@@ -406,10 +367,6 @@ class DigestMismatch(InvalidResponse):
         )
         self.expected = expected
         self.actual = actual
-
-    def _kwargs(self) -> dict[str, Any]:
-        return {"message": self.message, "expected": self.expected, "actual": self.actual,
-                "what": self.what}
 
 
 # ----------------------------------------------------------------------- check_error
@@ -433,104 +390,5 @@ class ResponseLike(Protocol):
         """Read up to *amt* bytes of the body."""
 
 
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
-
-
-def _bearer_error(headers: Mapping[str, str]) -> Diagnostic | None:
-    # Local import: challenge parsing sits in its own module that imports this one.
-    from registry_sdk.challenge import parse_challenges  # noqa: PLC0415
-
-    value = headers.get("WWW-Authenticate")
-    if not value:
-        return None
-    try:
-        challenges = parse_challenges([value])
-    except InvalidChallenge:
-        return None
-    for ch in challenges:
-        if ch.scheme == "bearer":
-            err = ch.params.get("error")
-            code = {"invalid_token": ErrorCode.UNAUTHORIZED,
-                    "insufficient_scope": ErrorCode.DENIED}.get(err or "")
-            if code is not None:
-                return Diagnostic(code, ch.params.get("error_description", err or ""))
-    return None
-
-
-def _decode_diagnostics(body: bytes) -> tuple[Diagnostic, ...] | None:
-    import json  # noqa: PLC0415 (only needed once something failed)
-
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        return None
-    if not isinstance(doc, dict):
-        return None
-    entries = doc.get("errors")
-    if isinstance(entries, list):
-        out = []
-        for entry in entries:
-            if isinstance(entry, dict) and "code" in entry:
-                message = entry.get("message")
-                out.append(Diagnostic(_code(entry["code"]),
-                                      message if isinstance(message, str) else "",
-                                      entry.get("detail")))
-        return tuple(out)
-    details = doc.get("details")
-    if isinstance(details, str):
-        return (Diagnostic(ErrorCode.UNKNOWN, details),)
-    return None
-
-
-def _read_capped(response: ResponseLike) -> bytes:
-    # A urllib3 response read with preload_content=True keeps its body in `_body` and
-    # read() then returns b"": use what was preloaded (capped), else read at most the cap.
-    cached = getattr(response, "_body", None)
-    if isinstance(cached, bytes):
-        return cached[:ERROR_BODY_LIMIT]
-    try:
-        return response.read(ERROR_BODY_LIMIT)
-    except Exception:  # noqa: BLE001 (a broken error body decodes as empty; the status
-        return b""     # still becomes a typed error, and this module imports no urllib3)
-
-
-def check_error(
-    response: ResponseLike, *expected: int, method: str = "", url: str = ""
-) -> None:
-    """Raise a RegistryResponseError unless the status is one of *expected* (default 200).
-
-    This is the one place where a status becomes an exception. The body is read up to
-    64 KiB and decoded leniently: JSON ``{"errors": [...]}`` envelopes become
-    diagnostics; an empty, non-JSON or HEAD body gets a code chosen from the status; a
-    bearer ``error=`` in ``WWW-Authenticate`` is added first.
-    """
-    allowed = expected or (200,)
-    status = response.status
-    if not url:  # urllib3 responses know the URL they answer
-        found = getattr(response, "url", None)
-        url = found if isinstance(found, str) else ""
-    if status in allowed:
-        return
-    body = b"" if method.upper() == "HEAD" else _read_capped(response)
-    diagnostics = list(_decode_diagnostics(body) or ()) if body else []
-    if not diagnostics and status in _STATUS_CODES:
-        diagnostics.append(Diagnostic(_STATUS_CODES[status]))
-    elif not diagnostics and 400 <= status < 500:
-        diagnostics.append(Diagnostic(ErrorCode.UNKNOWN))
-    bearer = _bearer_error(response.headers) if status in (401, 403) else None
-    if bearer is not None:
-        diagnostics = [d for d in diagnostics if d.code != bearer.code or d.message]
-        diagnostics.insert(0, bearer)
-    raise RegistryResponseError(
-        status=status,
-        diagnostics=tuple(diagnostics),
-        method=method,
-        url=url,
-        retry_after=_retry_after(response.headers.get("Retry-After")),
-    )
+# check_error lives in its own module (it needs the classes above); re-exported here.
+from registry_sdk._check import check_error  # noqa: E402

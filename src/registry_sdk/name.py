@@ -22,6 +22,14 @@ import attrs
 
 from registry_sdk import _grammar as G
 from registry_sdk._grammar import ReferenceParts
+from registry_sdk._normalise import (
+    DOCKER_HUB,
+    HUB_ALIAS,
+    LIBRARY,
+    looks_like_domain,
+    normalise,
+    suffix_start,
+)
 from registry_sdk.errors import InvalidReference, ReferenceErrorKind
 
 if TYPE_CHECKING:
@@ -57,10 +65,6 @@ TAG_PATTERN: str = G.TAG
 DIGEST_PATTERN: str = G.DIGEST
 REFERENCE_PATTERN: str = G.REFERENCE
 
-#: The canonical name of Docker Hub in references.
-DOCKER_HUB = "docker.io"
-_HUB_ALIAS = "index.docker.io"
-_LIBRARY = "library/"
 
 
 def __dir__() -> list[str]:
@@ -98,7 +102,7 @@ class Registry:
                       else "invalid domain")
             span = G._locate_in(source, 0, G._DOMAIN_CHARS)
             raise G.fail(_K.INVALID_REFERENCE_FORMAT, source, span, detail)
-        if source == _HUB_ALIAS:
+        if source == HUB_ALIAS:
             if strict:
                 raise G.fail(_K.NAME_NOT_CANONICAL, source, (0, len(source)),
                              f"use {DOCKER_HUB!r}")
@@ -146,9 +150,9 @@ class Repository:
         Raises:
             InvalidReference: see [ReferenceErrorKind][registry_sdk.errors.ReferenceErrorKind].
         """
-        domain, path, tag, digest = _normalise(source, strict, default_registry)
+        domain, path, tag, digest = normalise(source, strict, default_registry)
         if tag is not None or digest is not None:
-            start = _suffix_start(source, tag, digest)
+            start = suffix_start(source, tag, digest)
             raise G.fail(_K.INVALID_REFERENCE_FORMAT, source, (start, len(source)),
                          "a repository has no tag or digest")
         return cls(_registry(domain), path)
@@ -159,13 +163,13 @@ class Repository:
         if self.registry.name != DOCKER_HUB:
             return str(self)
         path = self.path
-        if path.startswith(_LIBRARY) and path.count("/") == 1:
-            return path[len(_LIBRARY):]
+        if path.startswith(LIBRARY) and path.count("/") == 1:
+            return path[len(LIBRARY):]
         first = path.partition("/")[0]
         # Upstream's FamiliarName drops docker.io even when the first component would be
         # read back as a domain ("docker.io/foo.bar/baz" -> "foo.bar/baz"); we keep it,
         # so that the familiar form always parses back to the same repository.
-        if _looks_like_domain(first):
+        if looks_like_domain(first):
             return str(self)
         return path
 
@@ -292,7 +296,7 @@ class Digest:
         cls, source: str, *, strict: bool = False, default_registry: str = DOCKER_HUB
     ) -> Digest:
         """Parse a digest reference; *source* must contain `@algorithm:hex`."""
-        domain, path, tag, digest = _normalise(source, strict, default_registry)
+        domain, path, tag, digest = normalise(source, strict, default_registry)
         if digest is None:
             raise G.fail(_K.INVALID_REFERENCE_FORMAT, source, (len(source), len(source)),
                          "missing digest")
@@ -317,7 +321,7 @@ def parse_reference(
     Raises:
         InvalidReference: see [ReferenceErrorKind][registry_sdk.errors.ReferenceErrorKind].
     """
-    domain, path, tag, digest = _normalise(source, strict, default_registry)
+    domain, path, tag, digest = normalise(source, strict, default_registry)
     repo = Repository(_registry(domain), path)
     if digest is not None:
         return Digest(repo, digest, tag)
@@ -359,88 +363,3 @@ def _client(client: Client | None) -> Client:
     from registry_sdk.client import default_client  # noqa: PLC0415 (lazy: heavy import)
 
     return default_client()
-
-
-def _looks_like_domain(first: str) -> bool:
-    """Docker's rule for reading the first component of a name as a registry."""
-    return first == "localhost" or "." in first or ":" in first or first != first.lower()
-
-
-def _suffix_start(source: str, tag: str | None, digest: str | None) -> int:
-    end = len(source) - (len(digest) + 1 if digest is not None else 0)
-    return end - len(tag) - 1 if tag is not None else end
-
-
-_SPLIT = G._REFERENCE_RE.fullmatch
-
-
-def _normalise(
-    source: str, strict: bool, default_registry: str
-) -> tuple[str, str, str | None, str | None]:
-    """Docker's `ParseNormalizedNamed`, returning (domain, path, tag, digest).
-
-    A fast path handles valid input with one regex match; anything it is not sure of
-    goes to the exact slow path, which also produces every error.
-    """
-    match = _SPLIT(source) if len(source) <= G.MAX_INPUT_LENGTH else None
-    if match is None or (len(source) == 64 and G.is_identifier(source)):
-        return _normalise_slow(source, strict, default_registry)
-    domain, path, tag, digest = match.groups()
-    if domain is not None and not _looks_like_domain(domain):
-        domain, path = None, f"{domain}/{path}"  # Docker reads it as a path component
-    elif domain is None and "/" in path and _looks_like_domain(path.partition("/")[0]):
-        return _normalise_slow(source, strict, default_registry)
-    if domain is None:
-        domain = default_registry
-        if domain != DOCKER_HUB and G.DOMAIN_RE.fullmatch(domain) is None:
-            return _normalise_slow(source, strict, default_registry)
-    elif domain == _HUB_ALIAS:
-        domain = DOCKER_HUB
-    if domain == DOCKER_HUB and "/" not in path:
-        path = _LIBRARY + path
-    if len(path) > G.NAME_TOTAL_LENGTH_MAX:
-        return _normalise_slow(source, strict, default_registry)
-    if digest is not None:
-        G.validate_digest(source, len(source) - len(digest), digest)
-    if strict and source[:_suffix_start(source, tag, digest)] != f"{domain}/{path}":
-        return _normalise_slow(source, strict, default_registry)
-    return domain, path, tag, digest
-
-
-def _normalise_slow(
-    source: str, strict: bool, default_registry: str
-) -> tuple[str, str, str | None, str | None]:
-    """The exact, step-by-step normalisation (and every error it can raise)."""
-    G.check_length(source)
-    if G.is_identifier(source):
-        raise G.fail(_K.IDENTIFIER_NOT_ALLOWED, source, (0, len(source)))
-    slash = source.find("/")
-    first = source[:slash]
-    if slash > 0 and _looks_like_domain(first):
-        domain, rest, offset = first, source[slash + 1:], slash + 1
-        if G.DOMAIN_RE.fullmatch(domain) is None:
-            raise G.fail(_K.INVALID_REFERENCE_FORMAT, source,
-                         G._locate_in(domain, 0, G._DOMAIN_CHARS), "invalid domain")
-        if domain == _HUB_ALIAS:
-            domain = DOCKER_HUB
-    else:
-        domain, rest, offset = default_registry, source, 0
-        if domain != DOCKER_HUB and G.DOMAIN_RE.fullmatch(domain) is None:
-            raise G.fail(_K.INVALID_REFERENCE_FORMAT, domain, (0, len(domain)),
-                         "invalid default registry")
-    if domain == DOCKER_HUB and "/" not in rest:
-        rest, offset = _LIBRARY + rest, offset - len(_LIBRARY)
-    # Upstream checks everything before the first ":" (so "@Sha256:" counts as the name);
-    # we stop at "@" too, so a bad digest is reported as a digest error.
-    remote = rest.partition("@")[0].partition(":")[0]
-    if remote != remote.lower():
-        upper = offset + next(i for i, c in enumerate(remote) if c.isupper())
-        raise G.fail(_K.NAME_CONTAINS_UPPERCASE, source, (upper, upper + 1))
-    path, tag, digest = G.split_remainder(source, rest, offset)
-    if strict:
-        canonical = f"{domain}/{path}"
-        name_end = _suffix_start(source, tag, digest)
-        if source[:name_end] != canonical:
-            raise G.fail(_K.NAME_NOT_CANONICAL, source, (0, name_end), f"expected {canonical!r}")
-    return domain, path, tag, digest
-

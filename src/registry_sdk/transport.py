@@ -20,7 +20,6 @@ credential identity. This is the only module that does HTTP I/O.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import urllib.request
 from collections.abc import Iterable, Mapping
@@ -31,18 +30,24 @@ import attrs
 import urllib3
 from urllib3.exceptions import HTTPError as _Urllib3Error
 from urllib3.exceptions import NewConnectionError as _Refused
-from urllib3.exceptions import ProtocolError
 from urllib3.exceptions import TimeoutError as _Urllib3Timeout
 
 from registry_sdk import _token as T
 from registry_sdk._redact import redact_url
+from registry_sdk._wire import (
+    REASONS,
+    bypassed_by_no_proxy,
+    challenge_scopes,
+    default_retries,
+    read_capped,
+    scope_for_request,
+)
 from registry_sdk.authn import ANONYMOUS, Authenticator, Credentials
 from registry_sdk.challenge import Challenge, parse_challenges, pick_challenge
 from registry_sdk.errors import (
     AuthenticationError,
     InvalidChallenge,
     InvalidResponse,
-    InvalidScope,
     SecurityError,
     TokenExchangeError,
     TransportError,
@@ -63,26 +68,11 @@ __all__ = [
 log = logging.getLogger("registry_sdk.transport")
 DEFAULT_TIMEOUT = urllib3.Timeout(connect=10.0, read=60.0)
 MAX_REDIRECTS = 10
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _FALLBACK_STATUSES = frozenset({400, 404, 405})
 try:
     _VERSION = version("registry-sdk")
 except PackageNotFoundError:  # pragma: no cover
     _VERSION = "0"
-
-
-def default_retries() -> urllib3.Retry:
-    """Retries for 429/5xx and connection errors: capped, jittered, honouring Retry-After.
-
-    Never for 401 (that is the auth flow's job), never for redirects (handled here) and
-    never for TLS or protocol failures (`other=0`), which do not heal by waiting.
-    """
-    return urllib3.Retry(
-        total=4, connect=3, read=2, redirect=False, status=3, other=0,
-        status_forcelist=_RETRY_STATUSES, backoff_factor=0.5, backoff_max=10.0,
-        backoff_jitter=0.5, respect_retry_after_header=True, raise_on_status=False,
-        allowed_methods=urllib3.Retry.DEFAULT_ALLOWED_METHODS,
-    )
 
 
 @attrs.define
@@ -92,106 +82,8 @@ class RegistryState:
     challenge: Challenge | None = None
 
 
-def _challenge_scopes(challenge: Challenge) -> list[Scope]:
-    """The scopes a bearer challenge asks for; ones we cannot parse are skipped."""
-    out = []
-    for text in challenge.scopes:
-        try:
-            out.append(Scope.parse(text))
-        except InvalidScope:
-            log.debug("ignoring unparsable challenge scope")
-    return out
-
-
-_REASONS = {
-    "NewConnectionError": "cannot connect (refused, or host unreachable)",
-    "NameResolutionError": "cannot resolve the host name",
-    "SSLError": "TLS failed (certificate not trusted, or the registry speaks plain http)",
-    "ProtocolError": "connection broken",
-    "ProxyError": "the proxy refused or failed the connection",
-    "ResponseError": "too many error responses",
-}
-_REPO_PATH = re.compile(r"/v2/(.+)/(?:manifests|blobs|tags|referrers)/")
-_PUSH_METHODS = frozenset({"POST", "PUT", "PATCH"})
-
-
-def scope_for_request(method: str, url: str) -> Scope | None:
-    """The scope distribution demands for *method* on *url*, if the URL names one.
-
-    GET/HEAD need pull, POST/PUT/PATCH pull+push, DELETE delete; `/v2/_catalog` needs
-    `registry:catalog:*`.
-    """
-    path = urlsplit(url).path
-    if path.startswith("/v2/_catalog"):
-        return Scope.catalog()
-    match = _REPO_PATH.match(path)
-    if match is None:
-        return None
-    method = method.upper()
-    actions = (("pull", "push") if method in _PUSH_METHODS
-               else ("delete",) if method == "DELETE" else ("pull",))
-    return Scope.repository(match.group(1), *actions)
-
-
-def _bypassed(host: str, port: int | None, no_proxy: str) -> bool:
-    """NO_PROXY matching: `*`, exact hosts, `host:port`, and domain suffixes."""
-    host = host.lower().strip("[]")
-    for entry in (e.strip().lower() for e in no_proxy.split(",")):
-        if not entry:
-            continue
-        if entry == "*":
-            return True
-        name, _, entry_port = entry.rpartition(":") if entry.count(":") == 1 else (
-            entry, "", "")
-        if entry_port and str(port) != entry_port:
-            continue
-        name = name.strip("[]").lstrip(".")
-        if host == name or host.endswith("." + name):
-            return True
-    return False
-
-
 def _api_host(registry: Registry) -> str:
     return "registry-1.docker.io" if registry.name == DOCKER_HUB else registry.name
-
-
-_READ_STEP = 64 * 1024
-
-
-def read_capped(resp: urllib3.BaseHTTPResponse, limit: int, what: str, *, method: str = "",
-                url: str = "") -> bytes:
-    """Read a body of at most *limit* bytes (security rule 5), in small steps.
-
-    An oversized body is not drained: the connection is closed. A connection broken while
-    reading becomes a TransportError. One `read(limit)` would make http.client allocate a
-    buffer of the whole limit for every response, so the body is read in 64 KiB steps.
-    """
-    parts: list[bytes] = []
-    size = 0
-    length = resp.headers.get("Content-Length", "")
-    known = int(length) if length.isdigit() else None
-    oversized = known is not None and known > limit
-    try:
-        if known is not None and not oversized:
-            # One exact read; urllib3 enforces the length (short bodies raise).
-            data = resp.read(known) if known else b""
-            if len(data) != known:
-                raise ProtocolError(f"body ended after {len(data)} of {known} bytes")
-            parts.append(data)
-            size = known
-        while known is None and (chunk := resp.read(min(_READ_STEP, limit + 1 - size))):
-            parts.append(chunk)
-            size += len(chunk)
-    except _Urllib3Error as exc:
-        resp.close()
-        raise TransportError(f"{method} {redact_url(url)}: connection broken while reading "
-                             f"the {what}", method=method, url=url) from exc
-    if oversized or size > limit:
-        resp.close()  # never drain an oversized body
-        resp.release_conn()
-        raise InvalidResponse(f"{what} is larger than {limit} bytes", what=what)
-    resp.release_conn()
-    return b"".join(parts)
 
 
 class Transport:
@@ -282,7 +174,8 @@ class Transport:
             return self._pool
         parts = urlsplit(url)
         proxy = proxies.get(parts.scheme)
-        if not proxy or _bypassed(parts.hostname or "", parts.port, proxies.get("no", "")):
+        no_proxy = proxies.get("no", "")
+        if not proxy or bypassed_by_no_proxy(parts.hostname or "", parts.port, no_proxy):
             return self._pool
         manager = self._proxies.get(proxy)
         if manager is None:
@@ -305,7 +198,7 @@ class Transport:
             if isinstance(reason, _Urllib3Timeout) and not isinstance(reason, _Refused):
                 raise TransportTimeout(f"{method} {redact_url(url)}: timed out",
                                        method=method, url=url) from exc
-            hint = _REASONS.get(type(reason).__name__, type(reason).__name__)
+            hint = REASONS.get(type(reason).__name__, type(reason).__name__)
             raise TransportError(f"{method} {redact_url(url)}: {hint}", method=method,
                                  url=url) from exc
 
@@ -488,7 +381,7 @@ class Transport:
                 # Retry once with credentials, unless we have none or just sent them.
                 anonymous = self.authenticator.authorization().is_anonymous
                 return None if anonymous or sent_basic else need
-            return merge_scopes([*_challenge_scopes(challenge), *need])
+            return merge_scopes([*challenge_scopes(challenge), *need])
         if sent_bearer and resp.status in (400, 403) and self._says_expired(resp):
             return need
         return None

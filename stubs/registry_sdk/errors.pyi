@@ -2,11 +2,13 @@ import attrs
 import enum
 from _typeshed import Incomplete
 from collections.abc import Mapping
+from registry_sdk._check import check_error as check_error
 from typing import Any, Protocol
 
 __all__ = ['AuthenticationError', 'CredentialHelperError', 'CredentialsError', 'Diagnostic', 'DigestMismatch', 'ErrorCode', 'InvalidChallenge', 'InvalidReference', 'InvalidResponse', 'InvalidScope', 'ReferenceErrorKind', 'RegistryError', 'RegistryResponseError', 'ResponseLike', 'SecurityError', 'TokenExchangeError', 'TransportError', 'TransportTimeout', 'check_error']
 
 class RegistryError(Exception):
+    message: Incomplete
     def __init__(self, message: str = '') -> None: ...
     def __reduce__(self) -> tuple[Any, ...]: ...
 
@@ -23,25 +25,21 @@ class ReferenceErrorKind(enum.StrEnum):
     IDENTIFIER_NOT_ALLOWED = 'identifier_not_allowed'
 
 class InvalidReference(RegistryError, ValueError):
-    message: Incomplete
     kind: Incomplete
     source: Incomplete
     span: Incomplete
     def __init__(self, message: str, *, kind: ReferenceErrorKind, source: str, span: tuple[int, int]) -> None: ...
 
 class InvalidScope(RegistryError, ValueError):
-    message: Incomplete
     source: Incomplete
     def __init__(self, message: str, *, source: str = '') -> None: ...
 
 class InvalidChallenge(RegistryError, ValueError):
-    message: Incomplete
     source: Incomplete
     position: Incomplete
     def __init__(self, message: str, *, source: str = '', position: int = 0) -> None: ...
 
 class CredentialsError(RegistryError):
-    message: Incomplete
     source: Incomplete
     registry: Incomplete
     def __init__(self, message: str, *, source: str = '', registry: str = '') -> None: ...
@@ -51,13 +49,11 @@ class CredentialHelperError(CredentialsError):
     def __init__(self, message: str, *, helper: str, registry: str = '') -> None: ...
 
 class SecurityError(RegistryError):
-    message: Incomplete
     rule: Incomplete
     url: Incomplete
     def __init__(self, message: str, *, rule: str, url: str = '') -> None: ...
 
 class TransportError(RegistryError):
-    message: Incomplete
     method: Incomplete
     url: Incomplete
     def __init__(self, message: str, *, method: str = '', url: str = '') -> None: ...
@@ -65,7 +61,6 @@ class TransportError(RegistryError):
 class TransportTimeout(TransportError): ...
 
 class AuthenticationError(RegistryError):
-    message: Incomplete
     registry: Incomplete
     def __init__(self, message: str, *, registry: str = '') -> None: ...
 
@@ -116,7 +111,6 @@ class RegistryResponseError(RegistryError):
     def is_temporary(self) -> bool: ...
 
 class InvalidResponse(RegistryError):
-    message: Incomplete
     what: Incomplete
     errors: Incomplete
     def __init__(self, message: str, *, what: str = '', errors: tuple[str, ...] = ()) -> None: ...
@@ -132,5 +126,3 @@ class ResponseLike(Protocol):
     @property
     def headers(self) -> Mapping[str, str]: ...
     def read(self, amt: int | None = None) -> bytes: ...
-
-def check_error(response: ResponseLike, *expected: int, method: str = '', url: str = '') -> None: ...

@@ -1,5 +1,6 @@
 import attrs
 from registry_sdk._grammar import ReferenceParts as ReferenceParts
+from registry_sdk._normalise import DOCKER_HUB as DOCKER_HUB
 from registry_sdk.client import Client
 from registry_sdk.errors import InvalidReference as InvalidReference, ReferenceErrorKind as ReferenceErrorKind
 from registry_sdk.models import Manifest
@@ -13,7 +14,6 @@ NAME_PATTERN: str
 TAG_PATTERN: str
 DIGEST_PATTERN: str
 REFERENCE_PATTERN: str
-DOCKER_HUB: str
 
 @attrs.frozen
 class Registry:

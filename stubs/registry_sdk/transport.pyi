@@ -3,6 +3,7 @@ import urllib3
 from _typeshed import Incomplete
 from collections.abc import Iterable, Mapping
 from registry_sdk import _token as T
+from registry_sdk._wire import default_retries as default_retries, read_capped as read_capped, scope_for_request as scope_for_request
 from registry_sdk.authn import Authenticator
 from registry_sdk.challenge import Challenge
 from registry_sdk.name import Registry
@@ -12,14 +13,9 @@ __all__ = ['DEFAULT_TIMEOUT', 'RegistryState', 'Transport', 'default_retries', '
 
 DEFAULT_TIMEOUT: Incomplete
 
-def default_retries() -> urllib3.Retry: ...
-
 @attrs.define
 class RegistryState:
     challenge: Challenge | None = ...
-
-def scope_for_request(method: str, url: str) -> Scope | None: ...
-def read_capped(resp: urllib3.BaseHTTPResponse, limit: int, what: str, *, method: str = '', url: str = '') -> bytes: ...
 
 class Transport:
     registry: Incomplete

@@ -27,13 +27,11 @@ def _tool(name: str) -> str:
     return path
 
 
-def test_skopeo_login_writes_what_we_read(
-    basic_tls_registry: RunningRegistry, tmp_path: Path
-) -> None:
-    """`skopeo login` against the real htpasswd registry writes auth.json; DefaultKeychain
-    resolves the same credentials from the default podman location."""
+def _skopeo_login(reg: RunningRegistry, tmp_path: Path,
+                  password: str) -> tuple[subprocess.CompletedProcess[bytes], dict[str, str]]:
+    """Run the real `skopeo login` as alice against *reg* (TLS, private CA) in a fresh
+    HOME and XDG_RUNTIME_DIR; returns the process and the environment it used."""
     skopeo = _tool("skopeo")
-    reg = basic_tls_registry
     assert reg.tls is not None
     certs = tmp_path / "certs"
     certs.mkdir()
@@ -45,8 +43,19 @@ def test_skopeo_login_writes_what_we_read(
     done = subprocess.run(
         [skopeo, "login", "--cert-dir", str(certs), "--username", "alice",
          "--password-stdin", reg.address],
-        input=USERS["alice"].encode(), env=env, capture_output=True, timeout=60, check=False)
+        input=password.encode(), env=env, capture_output=True, timeout=60, check=False)
+    return done, env
+
+
+def test_skopeo_login_writes_what_we_read(
+    basic_tls_registry: RunningRegistry, tmp_path: Path
+) -> None:
+    """`skopeo login` against the real htpasswd registry writes auth.json; DefaultKeychain
+    resolves the same credentials from the default podman location."""
+    reg = basic_tls_registry
+    done, env = _skopeo_login(reg, tmp_path, USERS["alice"])
     assert done.returncode == 0, done.stderr.decode()
+    runtime = Path(env["XDG_RUNTIME_DIR"])
     written = json.loads((runtime / "containers" / "auth.json").read_text())
     assert reg.address in written["auths"]
     creds = DefaultKeychain(env).resolve(Repository.parse(f"{reg.address}/any/repo"))
@@ -59,18 +68,8 @@ def test_skopeo_login_writes_what_we_read(
 def test_skopeo_login_rejects_bad_password(basic_tls_registry: RunningRegistry,
                                            tmp_path: Path) -> None:
     """The registry really checks passwords: a wrong one is refused and nothing is stored."""
-    skopeo = _tool("skopeo")
     reg = basic_tls_registry
-    assert reg.tls is not None
-    certs = tmp_path / "certs"
-    certs.mkdir()
-    shutil.copy(reg.tls.ca, certs / "ca.crt")
-    (tmp_path / "run").mkdir(mode=0o700)
-    env = {"HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path / "run"),
-           "PATH": os.environ["PATH"]}
-    done = subprocess.run(
-        [skopeo, "login", "--cert-dir", str(certs), "-u", "alice", "--password-stdin",
-         reg.address], input=b"wrong", env=env, capture_output=True, timeout=60, check=False)
+    done, env = _skopeo_login(reg, tmp_path, "wrong")
     assert done.returncode != 0
     assert DefaultKeychain(env).resolve(Registry.parse(reg.address)).authorization().is_anonymous
 

@@ -7,6 +7,7 @@ message, `str()` or `repr()` contains the marker.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,7 @@ class SecretScanner(logging.Handler):
         original = RegistryError.__init__
         errors = self.errors
 
+        @functools.wraps(original)  # keeps the signature pickling relies on
         def recording_init(exc: RegistryError, *args: Any, **kwargs: Any) -> None:
             original(exc, *args, **kwargs)
             errors.append(exc)

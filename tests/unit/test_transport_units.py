@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from registry_sdk.transport import _bypassed, scope_for_request
+from registry_sdk._wire import bypassed_by_no_proxy
+from registry_sdk.transport import scope_for_request
 
 SCOPES = [
     ("GET", "https://r/v2/a/b/tags/list", "repository:a/b:pull"),
@@ -38,4 +39,4 @@ def test_scope_for_request(method: str, url: str, scope: str | None) -> None:
 ])
 def test_no_proxy(host: str, port: int, no_proxy: str, bypass: bool) -> None:
     """NO_PROXY: `*`, hosts, domain suffixes and host:port entries."""
-    assert _bypassed(host, port, no_proxy) is bypass
+    assert bypassed_by_no_proxy(host, port, no_proxy) is bypass

@@ -1,0 +1,9 @@
+__all__ = ['DOCKER_HUB', 'HUB_ALIAS', 'LIBRARY', 'looks_like_domain', 'normalise', 'suffix_start']
+
+DOCKER_HUB: str
+HUB_ALIAS: str
+LIBRARY: str
+
+def looks_like_domain(first: str) -> bool: ...
+def suffix_start(source: str, tag: str | None, digest: str | None) -> int: ...
+def normalise(source: str, strict: bool, default_registry: str) -> tuple[str, str, str | None, str | None]: ...
