@@ -15,7 +15,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from registry_sdk.errors import (
     AuthenticationError,
@@ -26,6 +26,9 @@ from registry_sdk.errors import (
     RegistryResponseError,
 )
 from registry_sdk.name import Digest, Registry, parse_reference
+
+if TYPE_CHECKING:
+    from registry_sdk.client import Client
 
 __all__ = [
     "EXIT_AUTH",
@@ -39,7 +42,7 @@ EXIT_ERROR, EXIT_USAGE, EXIT_AUTH, EXIT_NOT_FOUND = 1, 2, 3, 4
 _HUB_KEY = "https://index.docker.io/v1/"
 
 
-def _client(args: argparse.Namespace, registry: Registry) -> Any:  # noqa: ANN401
+def _client(args: argparse.Namespace, registry: Registry) -> Client:
     from registry_sdk.client import Client  # noqa: PLC0415 (parse needs no urllib3)
 
     return Client(insecure=[registry.name] if args.insecure else (), ca_certs=args.ca_cert)

@@ -61,6 +61,8 @@ __all__ = [
 MANIFEST_LIMIT = 4 * 1024 * 1024
 #: Cap on one page of tags or catalog.
 PAGE_BODY_LIMIT = 16 * 1024 * 1024
+#: How many resolved targets (repositories) a Client remembers.
+_TARGET_CACHE_LIMIT = 4096
 #: Most pages followed before pagination is declared runaway.
 PAGE_LIMIT = 10_000
 
@@ -128,6 +130,8 @@ class Client:
                     retries=self._retries, timeout=self._timeout,
                     user_agent=self._user_agent, ca_certs=self._ca_certs)
                 self._transports[(registry.name, identity)] = transport
+            if len(self._by_target) >= _TARGET_CACHE_LIMIT:
+                self._by_target.clear()  # bounded: resolved again on next use
             self._by_target[key] = transport
         return transport
 

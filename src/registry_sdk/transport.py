@@ -14,7 +14,7 @@ check_error(resp)
 Challenge-driven: the first 401 teaches the transport the registry's realm and service;
 later requests fetch their token up front. A 401 merges the challenge's scopes, exchanges
 once and retries once. Tokens are cached by registry, realm, service, scope set and
-credential identity. This is the only module that does HTTP I/O.
+credential identity. This is the only module that sends HTTP requests.
 """
 
 from __future__ import annotations
