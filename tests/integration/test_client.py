@@ -36,6 +36,8 @@ from tests.support.registry import RunningRegistry
 from tests.support.seed import image, index, push_blob, push_manifest
 from tests.support.token_server import USERS, TokenServer
 
+from .conftest import USERS as USERS_BASIC
+
 Stack = tuple[RunningRegistry, TokenServer]
 
 
@@ -228,3 +230,28 @@ def test_referrers_fall_back_to_the_tag_schema(open_registry: RunningRegistry) -
     assert [d.digest for d in found.manifests] == [sig]
     assert client.referrers(repo.with_digest(subject), artifact_type="other").manifests == ()
     assert client.referrers(repo.with_digest(sig)).manifests == ()
+
+
+def test_sugar_with_the_default_client(basic_tls_registry: RunningRegistry, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Repository.parse(...).tags() with no client: the process-wide default, credentials
+    from a DOCKER_CONFIG the test wrote, TLS trusted through SSL_CERT_FILE."""
+    import registry_sdk.client as client_module
+
+    reg = basic_tls_registry
+    assert reg.tls is not None
+    auth = base64.b64encode(b"alice:" + USERS_BASIC["alice"].encode()).decode()
+    (tmp_path / "config.json").write_text(json.dumps({"auths": {reg.address: {"auth": auth}}}))
+    for name in ("REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "DOCKER_AUTH_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("SSL_CERT_FILE", str(reg.tls.ca))
+    monkeypatch.setattr(client_module, "_default", None)
+    repo = Repository.parse(f"{reg.address}/sugar/default")
+    seeder = Transport(reg.address, Basic("alice", USERS_BASIC["alice"]),
+                       ca_certs=str(reg.tls.ca))
+    image(seeder, repo, "v1")
+    assert repo.tags() == ["v1"]
+    assert repo.get_manifest("v1").digest == client_module.default_client().digest(
+        repo.with_tag("v1"))

@@ -40,3 +40,38 @@ def test_scope_for_request(method: str, url: str, scope: str | None) -> None:
 def test_no_proxy(host: str, port: int, no_proxy: str, bypass: bool) -> None:
     """NO_PROXY: `*`, hosts, domain suffixes and host:port entries."""
     assert bypassed_by_no_proxy(host, port, no_proxy) is bypass
+
+
+class RecordingPool:
+    """A stand-in PoolManager that records requests instead of sending them (no sockets)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, dict[str, str]]] = []
+
+    def request(self, method: str, url: str, **kw: object) -> object:
+        import io
+
+        import urllib3
+
+        headers = kw.get("headers")
+        self.sent.append((method, url, dict(headers) if isinstance(headers, dict) else {}))
+        return urllib3.HTTPResponse(body=io.BytesIO(b"{}"), status=200, preload_content=True)
+
+
+def test_plain_http_to_non_loopback_only_when_insecure() -> None:
+    """http://registry.example is refused (nothing sent) unless marked insecure, then sent."""
+    from registry_sdk.authn import Bearer
+    from registry_sdk.errors import SecurityError
+    from registry_sdk.transport import Transport
+
+    pool = RecordingPool()
+    strict = Transport("registry.example:5000", Bearer("tok-SECRET"), pool=pool)  # type: ignore[arg-type]
+    with pytest.raises(SecurityError):
+        strict.request("GET", "http://registry.example:5000/v2/")
+    assert pool.sent == []
+    allowed = Transport("registry.example:5000", Bearer("tok-SECRET"), pool=pool,  # type: ignore[arg-type]
+                        insecure=True)
+    assert allowed.url("/v2/") == "http://registry.example:5000/v2/"
+    assert allowed.request("GET", allowed.url("/v2/")).status == 200
+    assert pool.sent[0][:2] == ("GET", "http://registry.example:5000/v2/")
+    assert pool.sent[0][2]["Authorization"] == "Bearer tok-SECRET"
