@@ -203,8 +203,11 @@ class Transport:
                                  url=url) from exc
 
     def _send(self, method: str, url: str, headers: dict[str, str], body: bytes | None,
-              preload: bool) -> urllib3.BaseHTTPResponse:
-        """Send, following redirects; `Authorization` never crosses to another host."""
+              preload: bool) -> tuple[urllib3.BaseHTTPResponse, str]:
+        """Send, following redirects; returns the response and the URL that answered.
+
+        `Authorization` never crosses to another host.
+        """
         origin = urlsplit(url).netloc
         for _ in range(MAX_REDIRECTS + 1):
             self._check_plain_http(url)
@@ -214,7 +217,7 @@ class Transport:
                           " (with credentials)" if "Authorization" in headers else "")
             location = resp.headers.get("Location")
             if resp.status not in (301, 302, 303, 307, 308) or not location:
-                return resp
+                return resp, url
             resp.drain_conn()
             url = urljoin(url, location)
             if urlsplit(url).netloc != origin:
@@ -244,8 +247,8 @@ class Transport:
         if refresh or (self._oauth_password and creds.username):
             req = T.token_post(realm, challenge.service, wire, refresh_token=refresh,
                                username=creds.username, password=creds.password)
-            resp = self._send(req.method, req.url, {**dict(req.headers), "User-Agent":
-                                                    self.user_agent}, req.body, False)
+            resp, _ = self._send(req.method, req.url, {**dict(req.headers), "User-Agent":
+                                                       self.user_agent}, req.body, False)
             if resp.status in _FALLBACK_STATUSES:
                 resp.drain_conn()
                 log.debug("token POST answered %s; falling back to GET", resp.status)
@@ -253,8 +256,8 @@ class Transport:
         if req is None:
             req = T.token_get(realm, challenge.service, wire, username=creds.username,
                               password=creds.password)
-            resp = self._send(req.method, req.url, {**dict(req.headers), "User-Agent":
-                                                    self.user_agent}, None, False)
+            resp, _ = self._send(req.method, req.url, {**dict(req.headers), "User-Agent":
+                                                       self.user_agent}, None, False)
         if resp is None or resp.status != 200:
             if resp is not None:
                 resp.drain_conn()
@@ -334,7 +337,11 @@ class Transport:
         base = {"User-Agent": self.user_agent, **(headers or {})}
         auth = self._authorization(need)
         sent = {**base, "Authorization": auth} if auth else base
-        resp = self._send(method, url, sent, body, preload_content)
+        resp, answered = self._send(method, url, sent, body, preload_content)
+        # Only the registry itself may teach a challenge: a 401 from a redirect target
+        # (blob storage, a CDN) is returned as it is, and no credential goes its way.
+        if urlsplit(answered).netloc != self._host:
+            return resp
         retry = self._retry_scopes(resp, need, sent=auth)
         if retry is None:
             return resp
@@ -344,7 +351,7 @@ class Transport:
             raise AuthenticationError(f"{self.registry.name} asked for credentials",
                                       registry=self.registry.name)
         return self._send(method, url, {**base, "Authorization": auth}, body,
-                          preload_content)
+                          preload_content)[0]
 
     def _needed(self, method: str, url: str, extra: Iterable[Scope]) -> tuple[Scope, ...]:
         """Scopes for this request.

@@ -140,3 +140,29 @@ def test_manifest_body_not_matching_its_digest_header_is_refused() -> None:
         client = Client(keychain=StaticKeychain({}), insecure=[fake.address])
         with pytest.raises(DigestMismatch):
             client.get_manifest(Repository.parse(f"{fake.address}/a").with_tag("v1"))
+
+
+def test_a_challenge_from_a_redirect_target_is_not_answered(faulty_stack: Stack) -> None:
+    """A blob redirect lands on another host that answers 401 with its own Bearer realm:
+    the user's credentials must not go to that realm (go-containerregistry #2333/#2349)."""
+    _, registry_proxy, _, _ = faulty_stack
+    repo = Repository.parse(f"{registry_proxy.address}/alice/cross-host")
+    auth = Basic("alice", USERS["alice"])
+    digest, _ = push_blob(Transport(registry_proxy.address, auth, insecure=True), repo,
+                          [b"cross-host blob"])
+    with FakeServer() as thief_realm, FakeServer() as cdn:
+        cdn.fallback = lambda _: (401, {"WWW-Authenticate":
+                                        f'Bearer realm="http://{thief_realm.address}/token"'},
+                                  b"")
+        client = Client(keychain=StaticKeychain({registry_proxy.address: auth}),
+                        insecure=[registry_proxy.address])
+        with client.get_blob(repo.with_digest(digest)) as blob:  # warm: a token is sent
+            assert b"".join(blob) == b"cross-host blob"
+        registry_proxy.plan(Fault("redirect", match="/blobs/sha256", times=99,
+                                  location=f"http://{cdn.address}/storage/blob"))
+        with pytest.raises(RegistryResponseError) as info, \
+                client.get_blob(repo.with_digest(digest)):
+            pass
+        assert info.value.status == 401
+        assert thief_realm.seen == []
+        assert all("Authorization" not in s.headers for s in cdn.seen)
