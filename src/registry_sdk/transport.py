@@ -45,7 +45,6 @@ from registry_sdk._wire import (
 from registry_sdk.authn import ANONYMOUS, Authenticator, Credentials
 from registry_sdk.challenge import Challenge, parse_challenges, pick_challenge
 from registry_sdk.errors import (
-    AuthenticationError,
     InvalidChallenge,
     InvalidResponse,
     SecurityError,
@@ -327,8 +326,8 @@ class Transport:
         *scopes* are merged with the transport's for this request.
 
         Raises:
-            SecurityError, TransportError, TransportTimeout, TokenExchangeError,
-            AuthenticationError.
+            SecurityError, TransportError, TransportTimeout, TokenExchangeError. A refusal
+            the flow cannot fix (a second 401) is returned as the response.
         """
         if urlsplit(url).netloc != self._host:
             raise SecurityError(f"{urlsplit(url).netloc} is not this transport's registry "
@@ -345,12 +344,11 @@ class Transport:
         retry = self._retry_scopes(resp, need, sent=auth)
         if retry is None:
             return resp
+        new_auth = self._authorization(retry, rejected=auth)
+        if new_auth is None:  # nothing better to offer: the caller gets the refusal
+            return resp
         resp.drain_conn()
-        auth = self._authorization(retry, rejected=auth)
-        if auth is None:
-            raise AuthenticationError(f"{self.registry.name} asked for credentials",
-                                      registry=self.registry.name)
-        return self._send(method, url, {**base, "Authorization": auth}, body,
+        return self._send(method, url, {**base, "Authorization": new_auth}, body,
                           preload_content)[0]
 
     def _needed(self, method: str, url: str, extra: Iterable[Scope]) -> tuple[Scope, ...]:
