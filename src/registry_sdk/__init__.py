@@ -39,7 +39,6 @@ from registry_sdk.name import (
     parse_reference,
     split_reference,
 )
-from registry_sdk.scope import Action, Scope
 
 if TYPE_CHECKING:
     from registry_sdk.authn import (
@@ -56,6 +55,7 @@ if TYPE_CHECKING:
     )
     from registry_sdk.client import Client, default_client
     from registry_sdk.models import Descriptor, ImageIndex, ImageManifest, Manifest, Platform
+    from registry_sdk.scope import Action, Scope
     from registry_sdk.transport import Transport
 
 __all__ = [
@@ -108,6 +108,8 @@ __all__ = [
 ]
 
 _LAZY = {
+    "Action": "registry_sdk.scope",
+    "Scope": "registry_sdk.scope",
     "Client": "registry_sdk.client",
     "default_client": "registry_sdk.client",
     "Descriptor": "registry_sdk.models",

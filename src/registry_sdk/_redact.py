@@ -7,8 +7,6 @@ query string. A password in the URL's userinfo is dropped too.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
 __all__ = ["REDACTED", "redact_url"]
 
 REDACTED = "REDACTED"
@@ -25,6 +23,9 @@ def redact_url(url: str) -> str:
     >>> redact_url("https://blob.example/x?X-Amz-Signature=abc&n=10")
     'https://blob.example/x?X-Amz-Signature=REDACTED&n=10'
     """
+    # Imported here: `import registry_sdk.name` should not pay for urllib.parse.
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit  # noqa: PLC0415
+
     try:
         parts = urlsplit(url)
     except ValueError:
