@@ -5,7 +5,7 @@ from registry_sdk import DefaultKeychain, Repository
 
 keychain = DefaultKeychain()
 auth = keychain.resolve(Repository.parse("ghcr.io/org/app"))
-print(keychain.explain(Repository.parse("ghcr.io/org/app")))  # where it came from
+why = keychain.explain(Repository.parse("ghcr.io/org/app"))  # where it came from
 ```
 
 `DefaultKeychain` finds what `docker login`, `podman login` and `skopeo login` stored:
