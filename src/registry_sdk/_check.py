@@ -17,7 +17,7 @@ from registry_sdk.errors import (
     _code,
 )
 
-__all__ = ["ERROR_BODY_LIMIT", "check_error"]
+__all__ = ["ERROR_BODY_LIMIT", "check_error", "preloaded_body"]
 
 #: How much of an error body is read and kept (security rule 5).
 ERROR_BODY_LIMIT = 64 * 1024
@@ -34,7 +34,7 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _bearer_error(headers: Mapping[str, str]) -> Diagnostic | None:
-    # Local import: challenge parsing sits in its own module that imports this one.
+    # Local import: `challenge` imports `errors`, which imports this module.
     from registry_sdk.challenge import parse_challenges  # noqa: PLC0415
 
     value = headers.get("WWW-Authenticate")
@@ -79,11 +79,18 @@ def _decode_diagnostics(body: bytes) -> tuple[Diagnostic, ...] | None:
     return None
 
 
+def preloaded_body(response: object) -> bytes | None:
+    """The body a urllib3 response already holds (read with preload_content=True).
+
+    Such a response keeps its body in `_body` and `read()` then returns b"".
+    """
+    body = getattr(response, "_body", None)
+    return body if isinstance(body, bytes) else None
+
+
 def _read_capped(response: ResponseLike) -> bytes:
-    # A urllib3 response read with preload_content=True keeps its body in `_body` and
-    # read() then returns b"": use what was preloaded (capped), else read at most the cap.
-    cached = getattr(response, "_body", None)
-    if isinstance(cached, bytes):
+    cached = preloaded_body(response)
+    if cached is not None:
         return cached[:ERROR_BODY_LIMIT]
     try:
         return response.read(ERROR_BODY_LIMIT)
@@ -101,13 +108,12 @@ def check_error(
     diagnostics; an empty, non-JSON or HEAD body gets a code chosen from the status; a
     bearer ``error=`` in ``WWW-Authenticate`` is added first.
     """
-    allowed = expected or (200,)
     status = response.status
+    if status in (expected or (200,)):
+        return
     if not url:  # urllib3 responses know the URL they answer
         found = getattr(response, "url", None)
         url = found if isinstance(found, str) else ""
-    if status in allowed:
-        return
     body = b"" if method.upper() == "HEAD" else _read_capped(response)
     diagnostics = list(_decode_diagnostics(body) or ()) if body else []
     if not diagnostics and status in _STATUS_CODES:

@@ -33,6 +33,7 @@ from urllib3.exceptions import NewConnectionError as _Refused
 from urllib3.exceptions import TimeoutError as _Urllib3Timeout
 
 from registry_sdk import _token as T
+from registry_sdk._check import preloaded_body
 from registry_sdk._redact import redact_url
 from registry_sdk._wire import (
     REASONS,
@@ -76,7 +77,7 @@ except PackageNotFoundError:  # pragma: no cover
 
 @attrs.define
 class RegistryState:
-    """What one registry taught us: its challenge (realm, service, scheme)."""
+    """What one registry taught us: its challenge (scheme, realm, service)."""
 
     challenge: Challenge | None = None
 
@@ -394,5 +395,5 @@ class Transport:
     @staticmethod
     def _says_expired(resp: urllib3.BaseHTTPResponse) -> bool:
         """ECR Public answers an expired token with 400/403 "... expired" and no challenge."""
-        body = getattr(resp, "_body", None)
-        return isinstance(body, bytes) and b"expired" in body[:4096].lower()
+        body = preloaded_body(resp)
+        return body is not None and b"expired" in body[:4096].lower()
