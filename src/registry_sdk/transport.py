@@ -346,7 +346,7 @@ class Transport:
         if retry is None:
             return resp
         new_auth = self._authorization(retry, rejected=auth)
-        if new_auth is None:  # nothing better to offer: the caller gets the refusal
+        if new_auth is None or new_auth == auth:  # nothing better to offer than the refused
             return resp
         resp.drain_conn()
         return self._send(method, url, {**base, "Authorization": new_auth}, body,

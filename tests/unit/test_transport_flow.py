@@ -162,3 +162,11 @@ def test_bearer_challenge_with_no_credentials_goes_anonymous() -> None:
     assert transport(pool).request("GET", TAGS).status == 200
     assert pool.sent[1] == ("GET", REALM, "-")
 
+
+
+def test_a_refused_registry_token_is_not_sent_again() -> None:
+    """A registry token the registry refuses: the 401 comes back after one request; the
+    same credential is not re-sent (there is nothing better to offer)."""
+    pool = ScriptedPool(resp(401, WWW_Authenticate=BEARER))
+    assert transport(pool, Bearer("rt")).request("GET", TAGS).status == 401
+    assert pool.sent == [("GET", TAGS, "Bearer")]
