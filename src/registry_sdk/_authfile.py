@@ -58,6 +58,28 @@ class AuthFile:
     creds_store: str
 
 
+def home(env: Mapping[str, str]) -> Path:
+    """`$HOME`, else the account's home directory."""
+    return Path(env.get("HOME") or Path.home())
+
+
+def containers_auth_path(env: Mapping[str, str]) -> Path:
+    """podman/skopeo's primary credentials file.
+
+    `$XDG_RUNTIME_DIR/containers/auth.json`, or `/run/containers/UID/auth.json` when
+    `XDG_RUNTIME_DIR` is unset.
+    """
+    runtime = env.get("XDG_RUNTIME_DIR")
+    if runtime:
+        return Path(runtime) / "containers" / "auth.json"
+    return Path(f"/run/containers/{os.getuid()}") / "auth.json"
+
+
+def docker_config_path(env: Mapping[str, str]) -> Path:
+    """Docker's file: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`."""
+    return Path(env.get("DOCKER_CONFIG") or home(env) / ".docker") / "config.json"
+
+
 def load(path: Path, *, docker_format: bool, legacy: bool = False) -> AuthFile | None:
     """Parse *path*; a missing file or a directory counts as absent (returns None).
 

@@ -217,19 +217,14 @@ class DefaultKeychain:
         return "DefaultKeychain()"
 
     def _files(self, env: Mapping[str, str]) -> list[tuple[str, Callable[[], F.AuthFile | None]]]:
-        home = Path(env.get("HOME") or Path.home())
         explicit = env.get("REGISTRY_AUTH_FILE")
         if explicit:
             return [(explicit, partial(F.load, Path(explicit), docker_format=False))]
-        runtime = env.get("XDG_RUNTIME_DIR")
-        primary = (Path(runtime) if runtime else Path(f"/run/containers/{os.getuid()}"))
-        if runtime:
-            primary = primary / "containers"
+        home = F.home(env)
         config_home = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
-        docker_dir = Path(env.get("DOCKER_CONFIG") or home / ".docker")
-        paths = [(primary / "auth.json", False, False),
+        paths = [(F.containers_auth_path(env), False, False),
                  (config_home / "containers" / "auth.json", False, False),
-                 (docker_dir / "config.json", True, False),
+                 (F.docker_config_path(env), True, False),
                  (home / ".dockercfg", True, True)]
         return [(str(p), partial(F.load, p, docker_format=d, legacy=leg)) for p, d, leg in paths]
 

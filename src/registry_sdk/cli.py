@@ -39,7 +39,6 @@ __all__ = [
 ]
 
 EXIT_ERROR, EXIT_USAGE, EXIT_AUTH, EXIT_NOT_FOUND = 1, 2, 3, 4
-_HUB_KEY = "https://index.docker.io/v1/"
 
 
 def _client(args: argparse.Namespace, registry: Registry) -> Client:
@@ -142,18 +141,17 @@ def _cmd_blob(args: argparse.Namespace) -> int:
 
 
 def _auth_file(kind: str) -> Path:
-    env = os.environ
-    home = Path(env.get("HOME") or Path.home())
+    """The file docker (default) or podman would write, as the keychain reads them."""
+    from registry_sdk import _authfile as F  # noqa: PLC0415
+
     if kind == "podman":
-        if env.get("REGISTRY_AUTH_FILE"):
-            return Path(env["REGISTRY_AUTH_FILE"])
-        runtime = env.get("XDG_RUNTIME_DIR")
-        base = Path(runtime) if runtime else Path(f"/run/containers/{os.getuid()}")
-        return base / "containers" / "auth.json" if runtime else base / "auth.json"
-    return Path(env.get("DOCKER_CONFIG") or home / ".docker") / "config.json"
+        explicit = os.environ.get("REGISTRY_AUTH_FILE")
+        return Path(explicit) if explicit else F.containers_auth_path(os.environ)
+    return F.docker_config_path(os.environ)
 
 
 def _cmd_login(args: argparse.Namespace) -> int:
+    from registry_sdk import _authfile as F  # noqa: PLC0415
     from registry_sdk.authn import Basic  # noqa: PLC0415
     from registry_sdk.transport import Transport  # noqa: PLC0415
 
@@ -170,7 +168,8 @@ def _cmd_login(args: argparse.Namespace) -> int:
                                   f"{resp.status}", registry=registry.name)
     path = _auth_file(args.config)
     doc = json.loads(path.read_text()) if path.is_file() else {}
-    key = _HUB_KEY if registry.name == "docker.io" and args.config == "docker" else registry.name
+    docker_hub = registry.name == "docker.io" and args.config == "docker"
+    key = F.HUB_KEY if docker_hub else registry.name
     token = base64.b64encode(f"{args.username}:{password}".encode()).decode()
     doc.setdefault("auths", {})[key] = {"auth": token}
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
