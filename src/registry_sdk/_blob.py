@@ -16,17 +16,23 @@ if TYPE_CHECKING:
 CHUNK = 1024 * 1024
 
 
-def hasher_for(digest: str) -> hashlib._Hash:
-    """A fresh hash object for *digest*'s algorithm (sha256 or sha512)."""
-    algorithm = digest.partition(":")[0]
+def _new_hash(algorithm: str) -> hashlib._Hash:
+    """A hash object for a supported digest algorithm (sha256 or sha512)."""
     if algorithm not in ("sha256", "sha512"):
         raise InvalidResponse(f"unsupported digest algorithm {algorithm!r}", what="digest")
     return hashlib.new(algorithm)
 
 
+def hasher_for(digest: str) -> hashlib._Hash:
+    """A fresh hash object for *digest*'s algorithm."""
+    return _new_hash(digest.partition(":")[0])
+
+
 def digest_of(data: bytes, algorithm: str = "sha256") -> str:
-    """`algorithm:hex` of *data*."""
-    return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
+    """`algorithm:hex` of *data* (sha256 or sha512, else InvalidResponse)."""
+    hasher = _new_hash(algorithm)
+    hasher.update(data)
+    return f"{algorithm}:{hasher.hexdigest()}"
 
 
 class BlobReader:
