@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from registry_sdk.errors import CredentialHelperError, CredentialsError
+from registry_sdk._errors import CredentialHelperError, CredentialsError
 
 HUB_KEY = "https://index.docker.io/v1/"
 #: Every spelling of Docker Hub that may key an `auths` entry.

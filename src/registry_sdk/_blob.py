@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from urllib3.exceptions import HTTPError
 
-from registry_sdk.errors import DigestMismatch, InvalidResponse, TransportError
+from registry_sdk._errors import DigestMismatch, InvalidResponse, TransportError
 
 if TYPE_CHECKING:
     import urllib3

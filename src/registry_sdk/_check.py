@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from registry_sdk.errors import (
+from registry_sdk._errors import (
     Diagnostic,
     ErrorCode,
     InvalidChallenge,
@@ -16,6 +16,7 @@ from registry_sdk.errors import (
     ResponseLike,
     _code,
 )
+from registry_sdk.challenge import parse_challenges
 
 __all__ = ["ERROR_BODY_LIMIT", "check_error", "preloaded_body"]
 
@@ -34,9 +35,6 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _bearer_error(headers: Mapping[str, str]) -> Diagnostic | None:
-    # Local import: `challenge` imports `errors`, which imports this module.
-    from registry_sdk.challenge import parse_challenges  # noqa: PLC0415
-
     value = headers.get("WWW-Authenticate")
     if not value:
         return None

@@ -10,7 +10,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from registry_sdk.errors import InvalidResponse
+from registry_sdk._errors import InvalidResponse
 from registry_sdk.models import TagList
 
 T = TypeVar("T")

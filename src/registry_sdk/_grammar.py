@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from registry_sdk.errors import InvalidReference, ReferenceErrorKind
+from registry_sdk._errors import InvalidReference, ReferenceErrorKind
 
 _K = ReferenceErrorKind
 

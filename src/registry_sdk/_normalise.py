@@ -7,7 +7,7 @@ to the step-by-step slow path, which also produces every error with its span.
 from __future__ import annotations
 
 from registry_sdk import _grammar as G
-from registry_sdk.errors import ReferenceErrorKind
+from registry_sdk._errors import ReferenceErrorKind
 
 __all__ = ["DOCKER_HUB", "HUB_ALIAS", "LIBRARY", "looks_like_domain", "normalise",
            "suffix_start"]

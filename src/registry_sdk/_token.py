@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
 
-from registry_sdk.errors import SecurityError, TokenExchangeError
+from registry_sdk._errors import SecurityError, TokenExchangeError
 
 #: Token responses larger than this are refused (security rule 5).
 TOKEN_BODY_LIMIT = 64 * 1024

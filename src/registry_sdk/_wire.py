@@ -7,25 +7,19 @@ plain-language names of connection failures.
 from __future__ import annotations
 
 import logging
-import re
-from urllib.parse import urlsplit
 
 import urllib3
 from urllib3.exceptions import HTTPError as _Urllib3Error
 from urllib3.exceptions import ProtocolError
 
+from registry_sdk._errors import InvalidResponse, TransportError
 from registry_sdk._redact import redact_url
-from registry_sdk.challenge import Challenge
-from registry_sdk.errors import InvalidResponse, InvalidScope, TransportError
-from registry_sdk.scope import Scope
 
 __all__ = [
     "REASONS",
     "bypassed_by_no_proxy",
-    "challenge_scopes",
     "default_retries",
     "read_capped",
-    "scope_for_request",
 ]
 
 log = logging.getLogger("registry_sdk.transport")
@@ -46,17 +40,6 @@ def default_retries() -> urllib3.Retry:
     )
 
 
-def challenge_scopes(challenge: Challenge) -> list[Scope]:
-    """The scopes a bearer challenge asks for; ones we cannot parse are skipped."""
-    out = []
-    for text in challenge.scopes:
-        try:
-            out.append(Scope.parse(text))
-        except InvalidScope:
-            log.debug("ignoring unparsable challenge scope")
-    return out
-
-
 REASONS = {
     "NewConnectionError": "cannot connect (refused, or host unreachable)",
     "NameResolutionError": "cannot resolve the host name",
@@ -65,28 +48,6 @@ REASONS = {
     "ProxyError": "the proxy refused or failed the connection",
     "ResponseError": "too many error responses",
 }
-_REPO_PATH = re.compile(r"/v2/(.+)/(?:manifests|blobs|tags|referrers)/")
-_PUSH_METHODS = frozenset({"POST", "PUT", "PATCH"})
-
-
-def scope_for_request(method: str, url: str) -> Scope | None:
-    """The scope distribution demands for *method* on *url*, if the URL names one.
-
-    GET/HEAD need pull, POST/PUT/PATCH pull+push, DELETE delete; `/v2/_catalog` needs
-    `registry:catalog:*`.
-    """
-    path = urlsplit(url).path
-    if path.startswith("/v2/_catalog"):
-        return Scope.catalog()
-    match = _REPO_PATH.match(path)
-    if match is None:
-        return None
-    method = method.upper()
-    actions = (("pull", "push") if method in _PUSH_METHODS
-               else ("delete",) if method == "DELETE" else ("pull",))
-    return Scope.repository(match.group(1), *actions)
-
-
 def bypassed_by_no_proxy(host: str, port: int | None, no_proxy: str) -> bool:
     """NO_PROXY matching: `*`, exact hosts, `host:port`, and domain suffixes."""
     host = host.lower().strip("[]")

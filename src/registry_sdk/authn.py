@@ -27,7 +27,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 
 from registry_sdk import _authfile as F
-from registry_sdk.errors import CredentialsError
+from registry_sdk._errors import CredentialsError
 from registry_sdk.name import Registry, Repository
 
 __all__ = [

@@ -18,12 +18,14 @@ are kept as sent (quoted strings unescaped).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping
 
 import attrs
 
-from registry_sdk.errors import InvalidChallenge
+from registry_sdk._errors import InvalidChallenge, InvalidScope
+from registry_sdk.scope import Scope
 
 __all__ = [
     "Challenge",
@@ -32,6 +34,7 @@ __all__ = [
     "pick_challenge",
 ]
 
+log = logging.getLogger("registry_sdk.transport")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*(?=[ \t]*(?:,|$))")
 _WS = " \t"
@@ -62,6 +65,16 @@ class Challenge:
     def scopes(self) -> tuple[str, ...]:
         """The space-separated `scope` parameter, split."""
         return tuple(self.params.get("scope", "").split())
+
+    def parsed_scopes(self) -> tuple[Scope, ...]:
+        """The `scope` parameter as Scopes; entries that do not parse are skipped."""
+        out = []
+        for text in self.scopes:
+            try:
+                out.append(Scope.parse(text))
+            except InvalidScope:
+                log.debug("ignoring an unparsable challenge scope")
+        return tuple(out)
 
 
 class _Parser:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TypeAlias
 import attrs
 
 from registry_sdk import _grammar as G
+from registry_sdk._errors import InvalidReference, ReferenceErrorKind
 from registry_sdk._grammar import ReferenceParts
 from registry_sdk._normalise import (
     DOCKER_HUB,
@@ -30,7 +31,6 @@ from registry_sdk._normalise import (
     normalise,
     suffix_start,
 )
-from registry_sdk.errors import InvalidReference, ReferenceErrorKind
 
 if TYPE_CHECKING:
     from registry_sdk.client import Client

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 import attrs
 
 from registry_sdk import _grammar as G
-from registry_sdk.errors import InvalidScope
+from registry_sdk._errors import InvalidScope
 
 __all__ = [
     "Action",
@@ -25,6 +25,7 @@ __all__ = [
     "Scope",
     "merge_scopes",
     "parse_scopes",
+    "scope_for_request",
 ]
 
 _TYPE_RE = re.compile(r"[a-z0-9]+(?:\([a-z0-9]+\))?", re.ASCII)
@@ -121,6 +122,29 @@ def merge_scopes(scopes: Iterable[Scope]) -> tuple[Scope, ...]:
         seen = merged.get(scope.resource)
         merged[scope.resource] = scope if seen is None else seen.union(scope)
     return tuple(merged.values())
+
+
+_REPO_PATH = re.compile(r"/v2/(.+)/(?:manifests|blobs|tags|referrers)/")
+_PUSH_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def scope_for_request(method: str, path: str) -> Scope | None:
+    """The scope distribution demands for *method* on a URL *path*, if it names one.
+
+    GET/HEAD need pull; POST/PUT/PATCH pull and push; DELETE delete; `/v2/_catalog`
+    needs `registry:catalog:*`. A URL with a scheme and host is accepted too.
+    """
+    if "://" in path:
+        path = "/" + path.split("://", 1)[1].partition("/")[2]
+    if path.startswith("/v2/_catalog"):
+        return Scope.catalog()
+    match = _REPO_PATH.match(path)
+    if match is None:
+        return None
+    method = method.upper()
+    actions = ((Action.PULL, Action.PUSH) if method in _PUSH_METHODS
+               else (Action.DELETE,) if method == "DELETE" else (Action.PULL,))
+    return Scope.repository(match.group(1), *actions)
 
 
 def parse_scopes(source: str) -> tuple[Scope, ...]:

@@ -38,10 +38,8 @@ from registry_sdk._redact import redact_url
 from registry_sdk._wire import (
     REASONS,
     bypassed_by_no_proxy,
-    challenge_scopes,
     default_retries,
     read_capped,
-    scope_for_request,
 )
 from registry_sdk.authn import ANONYMOUS, Authenticator, Credentials
 from registry_sdk.challenge import Challenge, parse_challenges, pick_challenge
@@ -54,7 +52,7 @@ from registry_sdk.errors import (
     TransportTimeout,
 )
 from registry_sdk.name import DOCKER_HUB, Registry
-from registry_sdk.scope import Scope, merge_scopes
+from registry_sdk.scope import Scope, merge_scopes, scope_for_request
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -387,7 +385,7 @@ class Transport:
                 # Retry once with credentials, unless we have none or just sent them.
                 anonymous = self.authenticator.authorization().is_anonymous
                 return None if anonymous or sent_basic else need
-            return merge_scopes([*challenge_scopes(challenge), *need])
+            return merge_scopes([*challenge.parsed_scopes(), *need])
         if sent_bearer and resp.status in (400, 403) and self._says_expired(resp):
             return need
         return None

@@ -2,6 +2,7 @@ import attrs
 from _typeshed import Incomplete
 from collections.abc import Iterable, Mapping
 from registry_sdk.errors import InvalidChallenge as InvalidChallenge
+from registry_sdk.scope import Scope
 
 __all__ = ['Challenge', 'InvalidChallenge', 'parse_challenges', 'pick_challenge']
 
@@ -16,6 +17,7 @@ class Challenge:
     def service(self) -> str | None: ...
     @property
     def scopes(self) -> tuple[str, ...]: ...
+    def parsed_scopes(self) -> tuple[Scope, ...]: ...
 
 class _Parser:
     s: Incomplete

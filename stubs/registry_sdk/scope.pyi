@@ -3,7 +3,7 @@ import enum
 from collections.abc import Iterable
 from registry_sdk.errors import InvalidScope as InvalidScope
 
-__all__ = ['Action', 'InvalidScope', 'Scope', 'merge_scopes', 'parse_scopes']
+__all__ = ['Action', 'InvalidScope', 'Scope', 'merge_scopes', 'parse_scopes', 'scope_for_request']
 
 def _canonical(actions: Iterable[str]) -> tuple[str, ...]: ...
 
@@ -31,3 +31,4 @@ class Scope:
 
 def merge_scopes(scopes: Iterable[Scope]) -> tuple[Scope, ...]: ...
 def parse_scopes(source: str) -> tuple[Scope, ...]: ...
+def scope_for_request(method: str, path: str) -> Scope | None: ...
