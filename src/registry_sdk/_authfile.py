@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from registry_sdk._credentials import Credentials
 from registry_sdk._errors import CredentialHelperError, CredentialsError
 
 HUB_KEY = "https://index.docker.io/v1/"
@@ -26,25 +27,6 @@ HUB_ALIASES = ("docker.io", "index.docker.io", "registry-1.docker.io", HUB_KEY)
 _NOT_FOUND = "credentials not found"
 #: Helper output larger than this is refused (security rule 5).
 HELPER_OUTPUT_LIMIT = 64 * 1024
-
-
-@attrs.frozen(repr=False)
-class Entry:
-    """Secrets found for one key, with where they came from (never printed)."""
-
-    origin: str
-    username: str = ""
-    password: str = ""
-    identity_token: str = ""
-    registry_token: str = ""
-
-    def __repr__(self) -> str:
-        return f"Entry(origin={self.origin!r})"
-
-    @property
-    def empty(self) -> bool:
-        return not (self.username or self.password or self.identity_token
-                    or self.registry_token)
 
 
 @attrs.frozen
@@ -118,8 +100,8 @@ def parse(text: str, origin: str, *, docker_format: bool, legacy: bool = False) 
     return AuthFile(origin, docker_format, auths, helpers, store)
 
 
-def decode_entry(entry: Mapping[str, Any], origin: str) -> Entry:
-    """Turn one `auths` entry into an Entry; a bad `auth` names the key, never the value."""
+def decode_entry(entry: Mapping[str, Any], origin: str) -> Credentials:
+    """Turn one `auths` entry into Credentials; a bad `auth` names the key, never the value."""
     username = str(entry.get("username") or "")
     password = str(entry.get("password") or "")
     auth = entry.get("auth")
@@ -136,8 +118,8 @@ def decode_entry(entry: Mapping[str, Any], origin: str) -> Entry:
             raise CredentialsError(f"{origin}: 'auth' must encode 'username:password'",
                                    source=origin)
         username, password = user, secret
-    return Entry(origin, username, password, str(entry.get("identitytoken") or ""),
-                 str(entry.get("registrytoken") or ""))
+    return Credentials(username, password, str(entry.get("identitytoken") or ""),
+                       str(entry.get("registrytoken") or ""), origin=origin)
 
 
 def _host_of_key(key: str) -> str | None:
@@ -200,7 +182,7 @@ def helper_for(file: AuthFile, registry: str) -> tuple[str, str] | None:
 
 def run_helper(
     name: str, key: str, *, registry: str, timeout: float, env: Mapping[str, str]
-) -> Entry | None:
+) -> Credentials | None:
     """Run `docker-credential-<name> get` with *key* on stdin; None means not found.
 
     Raises:
@@ -240,5 +222,5 @@ def run_helper(
             helper=program, registry=registry) from None
     origin = f"credential helper {program} (key {key!r})"
     if username == "<token>":
-        return Entry(origin, identity_token=secret)
-    return Entry(origin, username=username, password=secret)
+        return Credentials(identity_token=secret, origin=origin)
+    return Credentials(username=username, password=secret, origin=origin)

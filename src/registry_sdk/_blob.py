@@ -36,18 +36,24 @@ def digest_of(data: bytes, algorithm: str = "sha256") -> str:
 
 
 class BlobReader:
-    """Reads a blob response, verifying it.
+    """A blob being read from the registry, verified as it is read (what `get_blob` yields).
 
-    At the end the bytes must hash to `digest` and match `size` (from `Content-Length`),
-    else DigestMismatch / InvalidResponse is raised.
+    Iterate over it, or call `read()`, until it ends: the bytes must then hash to
+    `digest` and match `size` (from `Content-Length`), else DigestMismatch or
+    InvalidResponse is raised, naming the blob.
     """
 
-    def __init__(self, response: urllib3.BaseHTTPResponse, digest: str) -> None:
+    def __init__(self, response: urllib3.BaseHTTPResponse, digest: str, *,
+                 name: str = "") -> None:
         self._response = response
+        #: The digest the bytes must hash to.
         self.digest = digest
+        self._name = name or digest
         length = response.headers.get("Content-Length")
+        #: The size the registry announced (`Content-Length`), or None when it sent none.
         self.size: int | None = int(length) if length and length.isdigit() else None
         self._hash = hasher_for(digest)
+        #: How many bytes were read so far.
         self.read_bytes = 0
         self._done = False
 
@@ -55,17 +61,20 @@ class BlobReader:
         """Up to *amt* verified-so-far bytes; b"" at the end (after verification)."""
         if self._done:
             return b""
+        broken, data = False, b""
         try:
             data = self._response.read(amt)
-        except HTTPError as exc:
+        except (HTTPError, OSError):
             self._response.close()
+            broken = True
+        if broken:  # raised outside the except: urllib3's messages may hold the URL
             raise TransportError(f"connection broken after {self.read_bytes} bytes of blob "
-                                 f"{self.digest}") from exc
+                                 f"{self._name}")
         if data:
             self._hash.update(data)
             self.read_bytes += len(data)
             if self.size is not None and self.read_bytes > self.size:
-                raise InvalidResponse(f"blob {self.digest} is longer than its Content-Length",
+                raise InvalidResponse(f"blob {self._name} is longer than its Content-Length",
                                       what="blob")
             return data
         self._done = True
@@ -78,11 +87,11 @@ class BlobReader:
 
     def _verify(self) -> None:
         if self.size is not None and self.read_bytes != self.size:
-            raise InvalidResponse(f"blob {self.digest} ended after {self.read_bytes} of "
+            raise InvalidResponse(f"blob {self._name} ended after {self.read_bytes} of "
                                   f"{self.size} bytes", what="blob")
         actual = f"{self.digest.partition(':')[0]}:{self._hash.hexdigest()}"
         if actual != self.digest:
-            raise DigestMismatch(expected=self.digest, actual=actual, what="blob")
+            raise DigestMismatch(expected=self.digest, actual=actual, what=f"blob {self._name}")
 
     def close(self) -> None:
         """Release the connection (drained if unread)."""

@@ -14,11 +14,12 @@ from registry_sdk._errors import (
     InvalidChallenge,
     RegistryResponseError,
     ResponseLike,
+    Unauthorized,
     _code,
 )
 from registry_sdk.challenge import parse_challenges
 
-__all__ = ["ERROR_BODY_LIMIT", "check_error", "preloaded_body"]
+__all__ = ["ERROR_BODY_LIMIT", "check_error", "status_diagnostic"]
 
 #: How much of an error body is read and kept (security rule 5).
 ERROR_BODY_LIMIT = 64 * 1024
@@ -77,23 +78,47 @@ def _decode_diagnostics(body: bytes) -> tuple[Diagnostic, ...] | None:
     return None
 
 
-def preloaded_body(response: object) -> bytes | None:
-    """The body a urllib3 response already holds (read with preload_content=True).
-
-    Such a response keeps its body in `_body` and `read()` then returns b"".
-    """
-    body = getattr(response, "_body", None)
-    return body if isinstance(body, bytes) else None
-
-
 def _read_capped(response: ResponseLike) -> bytes:
-    cached = preloaded_body(response)
-    if cached is not None:
-        return cached[:ERROR_BODY_LIMIT]
+    """At most ERROR_BODY_LIMIT bytes of the body, through public API only.
+
+    A streamed response is read; a preloaded urllib3 response answers `read()` with
+    nothing and holds its body in `data`, which is then already in memory.
+    """
     try:
-        return response.read(ERROR_BODY_LIMIT)
+        body = response.read(ERROR_BODY_LIMIT)
     except Exception:  # noqa: BLE001 (a broken error body decodes as empty; the status
         return b""     # still becomes a typed error, and this module imports no urllib3)
+    if body:
+        return body
+    data = getattr(response, "data", None)
+    return data[:ERROR_BODY_LIMIT] if isinstance(data, bytes) else b""
+
+
+#: The code a body-less 404 gets from the route it answered (every HEAD is body-less).
+_ROUTE_CODES = (
+    ("/blobs/uploads/", ErrorCode.BLOB_UPLOAD_UNKNOWN),
+    ("/manifests/", ErrorCode.MANIFEST_UNKNOWN),
+    ("/blobs/", ErrorCode.BLOB_UNKNOWN),
+    ("/tags/list", ErrorCode.NAME_UNKNOWN),
+    ("/referrers/", ErrorCode.MANIFEST_UNKNOWN),
+)
+
+
+def status_diagnostic(status: int, url: str) -> Diagnostic:
+    """The diagnostic a status means when the registry sent none (a HEAD, an empty body).
+
+    401 UNAUTHORIZED, 403 DENIED, 429 TOOMANYREQUESTS; a 404 is named from the route
+    (`MANIFEST_UNKNOWN`, `BLOB_UNKNOWN`, `NAME_UNKNOWN`, `BLOB_UPLOAD_UNKNOWN`); else
+    UNKNOWN.
+    """
+    if status in _STATUS_CODES:
+        return Diagnostic(_STATUS_CODES[status])
+    if status == 404:
+        path = url.split("?", 1)[0]
+        for fragment, code in _ROUTE_CODES:
+            if fragment in path:
+                return Diagnostic(code)
+    return Diagnostic(ErrorCode.UNKNOWN)
 
 
 def check_error(
@@ -114,15 +139,14 @@ def check_error(
         url = found if isinstance(found, str) else ""
     body = b"" if method.upper() == "HEAD" else _read_capped(response)
     diagnostics = list(_decode_diagnostics(body) or ()) if body else []
-    if not diagnostics and status in _STATUS_CODES:
-        diagnostics.append(Diagnostic(_STATUS_CODES[status]))
-    elif not diagnostics and 400 <= status < 500:
-        diagnostics.append(Diagnostic(ErrorCode.UNKNOWN))
+    if not diagnostics and 400 <= status < 500:
+        diagnostics.append(status_diagnostic(status, url))
     bearer = _bearer_error(response.headers) if status in (401, 403) else None
     if bearer is not None:
         diagnostics = [d for d in diagnostics if d.code != bearer.code or d.message]
         diagnostics.insert(0, bearer)
-    raise RegistryResponseError(
+    cls = Unauthorized if status == 401 else RegistryResponseError
+    raise cls(
         status=status,
         diagnostics=tuple(diagnostics),
         method=method,

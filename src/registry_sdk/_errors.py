@@ -31,6 +31,7 @@ __all__ = [
     "TokenExchangeError",
     "TransportError",
     "TransportTimeout",
+    "Unauthorized",
 ]
 
 def _restore(cls: type[RegistryError], kwargs: dict[str, Any]) -> RegistryError:
@@ -193,21 +194,31 @@ class TransportTimeout(TransportError):
 
 
 class AuthenticationError(RegistryError):
-    """The registry refused our credentials, or offered no usable way to authenticate."""
+    """The registry refused our credentials, or offered no usable way to authenticate.
 
-    def __init__(self, message: str, *, registry: str = "") -> None:
+    Attributes:
+        registry: the registry's name.
+        username: the username sent (empty when anonymous, or for a token).
+        origin: where the credentials came from (a file and key, a helper, or code);
+            empty when anonymous or unknown. Never a secret.
+    """
+
+    def __init__(self, message: str, *, registry: str = "", username: str = "",
+                 origin: str = "") -> None:
         super().__init__(message)
         self.registry = registry
-
+        self.username = username
+        self.origin = origin
 
 
 class TokenExchangeError(AuthenticationError):
     """The token server failed to issue a token. Its body is never echoed."""
 
     def __init__(
-        self, message: str, *, registry: str = "", realm: str = "", status: int | None = None
+        self, message: str, *, registry: str = "", realm: str = "", status: int | None = None,
+        username: str = "", origin: str = "",
     ) -> None:
-        super().__init__(message, registry=registry)
+        super().__init__(message, registry=registry, username=username, origin=origin)
         self.realm = redact_url(realm) if realm else ""
         self.status = status
 
@@ -240,11 +251,11 @@ class ErrorCode(enum.StrEnum):
     PAGINATION_NUMBER_INVALID = "PAGINATION_NUMBER_INVALID"
 
 
+#: Codes that say "try again later" whatever the status (an upload session gone bad is
+#: started again; UNKNOWN is not here: a 4xx the registry cannot name is not temporary).
 _TEMPORARY_CODES = frozenset(
-    {ErrorCode.BLOB_UPLOAD_INVALID, ErrorCode.TOOMANYREQUESTS, ErrorCode.UNKNOWN,
-     ErrorCode.UNAVAILABLE}
+    {ErrorCode.BLOB_UPLOAD_INVALID, ErrorCode.TOOMANYREQUESTS, ErrorCode.UNAVAILABLE}
 )
-_TEMPORARY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 class Diagnostic:
@@ -340,11 +351,46 @@ class RegistryResponseError(RegistryError):
 
     @property
     def is_temporary(self) -> bool:
-        """Whether retrying later may succeed (go-containerregistry's rule)."""
-        if not self.diagnostics:
-            return self.status in _TEMPORARY_STATUSES
-        return all(d.code in _TEMPORARY_CODES for d in self.diagnostics)
+        """Whether retrying later may succeed.
 
+        True for 408, 429 and 5xx, or when every diagnostic has a temporary code
+        (`TOOMANYREQUESTS`, `UNAVAILABLE`, `BLOB_UPLOAD_INVALID`); a missing manifest or
+        blob is never temporary.
+        """
+        if self.status in (408, 429) or 500 <= self.status < 600:
+            return True
+        return bool(self.diagnostics) and all(d.code in _TEMPORARY_CODES
+                                              for d in self.diagnostics)
+
+
+
+class Unauthorized(AuthenticationError, RegistryResponseError):
+    """The registry answered 401: the credentials were refused, or none were sent.
+
+    Both an [AuthenticationError][registry_sdk.errors.AuthenticationError] (who, from
+    where) and a [RegistryResponseError][registry_sdk.errors.RegistryResponseError]
+    (status, diagnostics); the message says which user and where their credentials came
+    from, or that the request was anonymous.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        status: int = 401,
+        diagnostics: tuple[Diagnostic, ...] = (),
+        method: str = "",
+        url: str = "",
+        retry_after: float | None = None,
+        registry: str = "",
+        username: str = "",
+        origin: str = "",
+    ) -> None:
+        RegistryResponseError.__init__(self, message, status=status, diagnostics=diagnostics,
+                                       method=method, url=url, retry_after=retry_after)
+        self.registry = registry
+        self.username = username
+        self.origin = origin
 
 
 class InvalidResponse(RegistryError):

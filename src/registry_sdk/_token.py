@@ -1,7 +1,7 @@
 """Sans-IO pieces of the registry token protocol.
 
 Realm validation, token requests, token responses and the token cache. Nothing here
-opens a socket.
+opens a socket; the auth flow (`_flow`) strings these together.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import attrs
 
 from registry_sdk._errors import SecurityError, TokenExchangeError
+from registry_sdk._http import BodyWhen, Request
 
 #: Token responses larger than this are refused (security rule 5).
 TOKEN_BODY_LIMIT = 64 * 1024
@@ -44,51 +45,51 @@ def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
-def validate_realm(realm: str, registry_url: str) -> str:
-    """Check a bearer realm against security rule 3 and return it resolved.
+def validate_realm(realm: str, registry_url: str, *, rule: str = "realm") -> str:
+    """Check a token realm (or a token server's redirect target) against rule 3.
 
-    The realm must be https unless the registry itself is plain http; it must not be a
-    link-local, unspecified or multicast address (cloud metadata services live there);
-    a private or loopback literal is allowed only on the registry's own host.
+    *registry_url* is where the registry actually answered (its scheme and host). The
+    realm must be https unless the registry itself answered over plain http; it must
+    not be a link-local, unspecified, multicast or reserved address (cloud metadata
+    services live there); a private or loopback address, or a loopback name, is allowed
+    only on the registry's own host, or when the registry is on loopback too
+    (`localhost` and `127.0.0.1` are one machine).
 
     Raises:
-        SecurityError: with rule `realm`; nothing has been sent.
+        SecurityError: with *rule* (`realm`, or `redirect` for a redirect hop); nothing
+            has been sent.
     """
     realm_parts, reg_parts = urlsplit(realm), urlsplit(registry_url)
-    if realm_parts.scheme not in ("https", "http") or not realm_parts.hostname:
-        raise SecurityError("token realm is not an absolute http(s) URL", rule="realm",
+    host = realm_parts.hostname or ""
+    if realm_parts.scheme not in ("https", "http") or not host:
+        raise SecurityError("token realm is not an absolute http(s) URL", rule=rule,
                             url=realm)
     if realm_parts.scheme == "http" and reg_parts.scheme != "http":
         raise SecurityError("token realm downgrades an https registry to plain http",
-                            rule="realm", url=realm)
-    ip = _ip(realm_parts.hostname)
-    if ip is not None:
-        if ip.is_link_local or ip.is_unspecified or ip.is_multicast or ip.is_reserved:
-            raise SecurityError(f"token realm points at a forbidden address {ip}",
-                                rule="realm", url=realm)
-        if (ip.is_private or ip.is_loopback) and realm_parts.hostname != reg_parts.hostname:
-            raise SecurityError(
-                f"token realm points at private address {ip} that is not the registry's host",
-                rule="realm", url=realm)
+                            rule=rule, url=realm)
+    registry_host = reg_parts.hostname or ""
+    same_machine = host == registry_host or (
+        is_loopback_host(host) and is_loopback_host(registry_host))
+    ip = _ip(host)
+    if ip is not None and (ip.is_link_local or ip.is_unspecified or ip.is_multicast
+                           or ip.is_reserved):
+        raise SecurityError(f"token realm points at a forbidden address {ip}", rule=rule,
+                            url=realm)
+    local = is_loopback_host(host) or (ip is not None and ip.is_private)
+    if local and not same_machine:
+        raise SecurityError(
+            f"token realm points at local or private address {host} that is not the "
+            "registry's host", rule=rule, url=realm)
     return realm
 
 
-@attrs.frozen
-class HTTPRequest:
-    """A request to send (method, URL, headers, body); built without I/O."""
-
-    method: str
-    url: str
-    headers: tuple[tuple[str, str], ...] = ()
-    body: bytes | None = None
-
-
-def _basic(username: str, password: str) -> str:
+def basic_authorization(username: str, password: str) -> str:
+    """The `Authorization` value for Basic credentials."""
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
 def token_get(realm: str, service: str | None, scopes: Iterable[str], *,
-              username: str = "", password: str = "") -> HTTPRequest:
+              username: str = "", password: str = "") -> Request:
     """`GET realm?service=…&scope=…` with Basic credentials (only to the realm)."""
     parts = urlsplit(realm)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "scope"]
@@ -98,13 +99,14 @@ def token_get(realm: str, service: str | None, scopes: Iterable[str], *,
     if username:
         query.append(("account", username))
     url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
-    headers = (("Authorization", _basic(username, password)),) if username else ()
-    return HTTPRequest("GET", url, headers)
+    headers = {"Authorization": basic_authorization(username, password)} if username else {}
+    return Request("GET", url, headers, budget=TOKEN_BODY_LIMIT, when=BodyWhen.ALWAYS,
+                   follow=False)
 
 
 def token_post(realm: str, service: str | None, scopes: Iterable[str], *,
                refresh_token: str = "", username: str = "",
-               password: str = "") -> HTTPRequest:
+               password: str = "") -> Request:
     """OAuth2 `POST realm` with `grant_type=refresh_token` (or `password`)."""
     form = [("grant_type", "refresh_token" if refresh_token else "password"),
             ("client_id", CLIENT_ID)]
@@ -115,9 +117,9 @@ def token_post(realm: str, service: str | None, scopes: Iterable[str], *,
     else:
         form += [("username", username), ("password", password), ("access_type", "offline")]
     form.append(("scope", " ".join(scopes)))
-    return HTTPRequest("POST", realm,
-                       (("Content-Type", "application/x-www-form-urlencoded"),),
-                       urlencode(form).encode())
+    return Request("POST", realm, {"Content-Type": "application/x-www-form-urlencoded"},
+                   urlencode(form).encode(), budget=TOKEN_BODY_LIMIT, when=BodyWhen.ALWAYS,
+                   follow=False)
 
 
 @attrs.frozen(repr=False)
@@ -163,10 +165,11 @@ CacheKey = tuple[str, str, str, frozenset[str], object]
 
 
 class TokenCache:
-    """Tokens by (registry, realm, service, scope set, credential identity).
+    """Tokens by (registry, realm, service, scope set, credentials).
 
-    `get_or_fetch` runs at most one exchange per key at a time, however many threads
-    ask; the others wait for its result.
+    A store and a clock, nothing more: fetching is the driver's job. `lock(key)` hands
+    a threaded driver one lock per key so that one exchange happens per key however
+    many threads ask (single flight); an async driver keys its own locks the same way.
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
@@ -185,6 +188,12 @@ class TokenCache:
         token = self._tokens.get(key)
         return token if token is not None and token.fresh(self._clock()) else None
 
+    def put(self, key: CacheKey, token: Token) -> None:
+        """Store a token just obtained for *key*."""
+        with self._guard:
+            self._tokens[key] = token
+            self.exchanges += 1
+
     def invalidate(self, key: CacheKey, value: str | None = None) -> None:
         """Forget the token for *key* (after the registry rejected it).
 
@@ -196,17 +205,7 @@ class TokenCache:
             if current is not None and (value is None or current.value == value):
                 del self._tokens[key]
 
-    def get_or_fetch(self, key: CacheKey, fetch: Callable[[], Token]) -> Token:
-        """A fresh token for *key*, fetching it (once, under a per-key lock) if needed."""
-        token = self.get(key)
-        if token is not None:
-            return token
+    def lock(self, key: CacheKey) -> threading.Lock:
+        """The lock a threaded driver holds while it exchanges a token for *key*."""
         with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            token = self.get(key)
-            if token is None:
-                token = fetch()
-                self.exchanges += 1
-                self._tokens[key] = token
-            return token
+            return self._locks.setdefault(key, threading.Lock())

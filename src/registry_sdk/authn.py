@@ -27,6 +27,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 
 from registry_sdk import _authfile as F
+from registry_sdk._credentials import Credentials
 from registry_sdk._errors import CredentialsError
 from registry_sdk.name import Registry, Repository
 
@@ -46,47 +47,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("registry_sdk.authn")
+Credentials.__module__ = __name__  # its public home (the record lives in _credentials)
 _SECRET = "<redacted>"  # noqa: S105 (a placeholder, not a password)
-
-
-@attrs.frozen(repr=False)
-class Credentials:
-    """What an Authenticator hands the transport. `repr()` and `str()` hide secrets.
-
-    * `username` + `password`: Basic auth, or the token request's Basic credentials.
-    * `identity_token`: an OAuth2 refresh token (docker's `identitytoken`).
-    * `registry_token`: a ready bearer token sent to the registry as it is.
-    """
-
-    username: str = ""
-    password: str = ""
-    identity_token: str = ""
-    registry_token: str = ""
-
-    def __repr__(self) -> str:
-        shown = [f"username={self.username!r}"] if self.username else []
-        shown += [f"{name}={_SECRET}" for name in ("password", "identity_token",
-                                                   "registry_token") if getattr(self, name)]
-        return f"Credentials({', '.join(shown)})"
-
-    __str__ = __repr__
-
-    @property
-    def is_anonymous(self) -> bool:
-        """True when no credential is set."""
-        return not (self.username or self.password or self.identity_token
-                    or self.registry_token)
-
-    @property
-    def identity(self) -> str:
-        """A non-secret label that distinguishes credential sets (for cache keys)."""
-        if self.is_anonymous:
-            return "anonymous"
-        import hashlib  # noqa: PLC0415
-
-        material = "\0".join((self.username, self.password, self.identity_token,
-                              self.registry_token)).encode()
-        return f"{self.username or '-'}#{hashlib.sha256(material).hexdigest()[:16]}"
 
 
 @runtime_checkable
@@ -151,20 +113,6 @@ class IdentityToken:
     def authorization(self) -> Credentials:
         """Return the identity token."""
         return Credentials(username=self.username, identity_token=self.token)
-
-
-@attrs.frozen(repr=False)
-class _Stored:
-    """Credentials found by a keychain, remembering where (for explain and logs)."""
-
-    credentials: Credentials
-    origin: str
-
-    def __repr__(self) -> str:
-        return f"StoredCredentials({self.credentials!r}, origin={self.origin!r})"
-
-    def authorization(self) -> Credentials:
-        return self.credentials
 
 
 Target = Registry | Repository
@@ -236,7 +184,7 @@ class DefaultKeychain:
                 F.parse, inline, "DOCKER_AUTH_CONFIG", docker_format=True)))
         return sources
 
-    def _lookup(self, target: Target, steps: list[str]) -> F.Entry | None:
+    def _lookup(self, target: Target, steps: list[str]) -> Credentials | None:
         env = os.environ if self._env is None else self._env
         registry, path = _split(target)
         for name, loader in self._sources(env):
@@ -258,7 +206,7 @@ class DefaultKeychain:
                 continue
             key, raw = found
             entry = F.decode_entry(raw, f"{name} (key {key!r})")
-            if entry.empty:
+            if entry.is_anonymous:
                 steps.append(f"{name}: entry {key!r} is empty")
                 continue
             return entry
@@ -275,8 +223,7 @@ class DefaultKeychain:
             log.debug("no credentials for %s", target)
             return ANONYMOUS
         log.debug("credentials for %s from %s", target, entry.origin)
-        return _Stored(Credentials(entry.username, entry.password, entry.identity_token,
-                                   entry.registry_token), entry.origin)
+        return entry
 
     def explain(self, target: Registry | Repository) -> Explanation:
         """Say where the credentials for *target* come from, or why there are none."""

@@ -3,76 +3,51 @@
 ```python
 from registry_sdk import Client, Repository
 
-client = Client()                      # DefaultKeychain, https
-repo = Repository.parse("ghcr.io/org/app")
-print(client.list_tags(repo))
-manifest = client.get_manifest(repo.with_tag("v1"))
-print(manifest.digest, manifest.media_type)
+with Client() as client:                # DefaultKeychain; https, or plain http on loopback
+    repo = Repository.parse("ghcr.io/org/app")
+    print(client.list_tags(repo))
+    manifest = client.get_manifest(repo.with_tag("v1"))
+    print(manifest.digest, manifest.media_type)
 ```
 
-Thread-safe: transports, challenges and tokens are shared across threads, and one token
-exchange happens per scope however many threads ask.
+Thread-safe: transports, what each registry taught us, and tokens are shared across
+threads, and one token exchange happens per scope however many threads ask. The
+operations live in modules by job (`_read`, ...); this class is their table of contents.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import threading
 from collections.abc import Collection, Iterator
-from urllib.parse import urlencode, urljoin, urlsplit
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import Any, Self
 
 import urllib3
 
-from registry_sdk import _convert
-from registry_sdk._blob import BlobReader, digest_of
-from registry_sdk._links import next_link
-from registry_sdk._token import TokenCache
+from registry_sdk import _read
+from registry_sdk._blob import BlobReader
+from registry_sdk._errors import AuthenticationError, Unauthorized
+from registry_sdk._read import MANIFEST_LIMIT, PAGE_LIMIT
 from registry_sdk.authn import DefaultKeychain, Keychain
-from registry_sdk.errors import (
-    DigestMismatch,
-    InvalidResponse,
-    RegistryResponseError,
-    SecurityError,
-    check_error,
-)
-from registry_sdk.models import (
-    INDEX_MEDIA_TYPES,
-    MANIFEST_ACCEPT,
-    MANIFEST_MEDIA_TYPES,
-    OCI_INDEX,
-    Descriptor,
-    ImageIndex,
-    ImageManifest,
-    Manifest,
-    TagList,
-)
-from registry_sdk.name import Digest, Registry, Repository, Tag, parse_reference
-from registry_sdk.transport import RegistryState, Transport, read_capped
+from registry_sdk.errors import check_error
+from registry_sdk.models import MANIFEST_ACCEPT, Descriptor, ImageIndex, Manifest
+from registry_sdk.name import Digest, Registry, Repository, Tag
+from registry_sdk.transport import Body, StateStore, TokenCache, Transport
 
 __all__ = [
+    "BlobReader",
     "Client",
     "MANIFEST_LIMIT",
     "PAGE_LIMIT",
     "default_client",
+    "set_default_client",
 ]
 
-#: Default cap on a manifest body (the OCI spec's suggested minimum registries accept).
-MANIFEST_LIMIT = 4 * 1024 * 1024
-#: Cap on one page of tags or catalog.
-PAGE_BODY_LIMIT = 16 * 1024 * 1024
+BlobReader.__module__ = __name__  # its public home (the class lives in _blob)
+
 #: How many resolved targets (repositories) a Client remembers.
 _TARGET_CACHE_LIMIT = 4096
-#: Most pages followed before pagination is declared runaway.
-PAGE_LIMIT = 10_000
-
-
-def _media_type(value: str | None) -> str:
-    return (value or "").split(";", 1)[0].strip().lower()
-
-
-def _as_ref(ref: Tag | Digest | str) -> Tag | Digest:
-    return parse_reference(ref) if isinstance(ref, str) else ref
 
 
 class Client:
@@ -80,10 +55,17 @@ class Client:
 
     Args:
         keychain: where credentials come from (default: a
-            [DefaultKeychain][registry_sdk.authn.DefaultKeychain]).
-        retries, timeout, user_agent, ca_certs: as for
-            [Transport][registry_sdk.transport.Transport].
-        insecure: names of registries (`host[:port]`) allowed plain http.
+            [DefaultKeychain][registry_sdk.authn.DefaultKeychain]). When a registry
+            refuses credentials, the keychain is asked again, once (a `docker login`
+            or a credential helper's new answer is picked up).
+        retries: a urllib3 `Retry`, as for [Transport][registry_sdk.transport.Transport].
+        timeout: seconds (a float) or a urllib3 `Timeout`.
+        user_agent: added in front of `registry-sdk/VERSION`.
+        insecure: names of registries (`host[:port]`) allowed plain http. Loopback
+            registries need no flag: plain http is used when they speak it.
+        ca_certs: a CA bundle file to verify TLS with.
+
+    A Client is a context manager; `close()` releases its connections.
     """
 
     def __init__(
@@ -91,7 +73,7 @@ class Client:
         *,
         keychain: Keychain | None = None,
         retries: urllib3.Retry | None = None,
-        timeout: urllib3.Timeout | None = None,
+        timeout: urllib3.Timeout | float | None = None,
         user_agent: str | None = None,
         insecure: Collection[str] = (),
         ca_certs: str | None = None,
@@ -103,94 +85,133 @@ class Client:
         self._pool = urllib3.PoolManager(ca_certs=ca_certs, cert_reqs="CERT_REQUIRED",
                                          maxsize=16)
         self.token_cache = TokenCache()
-        self._states: dict[str, RegistryState] = {}
-        self._transports: dict[tuple[str, str], Transport] = {}
+        self._state = StateStore()
+        self._transports: dict[tuple[str, object], Transport] = {}
         self._by_target: dict[str, Transport] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Client(keychain={self.keychain!r})"
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every pooled connection (the Client stays usable: it reconnects)."""
+        self._pool.clear()
+        with self._lock:
+            transports = list(self._transports.values())
+        for transport in transports:
+            transport.close()
+
+    # ---------------------------------------------------------------- transports
+
     def transport(self, target: Registry | Repository) -> Transport:
         """The shared transport for *target*, with the keychain's credentials for it."""
-        key = str(target)
-        found = self._by_target.get(key)
+        found = self._by_target.get(str(target))
         if found is not None:
             return found
-        auth = self.keychain.resolve(target)
+        return self._bind(target, self.keychain.resolve(target).authorization())
+
+    def _bind(self, target: Registry | Repository, creds: Any) -> Transport:  # noqa: ANN401
         registry = target.registry if isinstance(target, Repository) else target
-        identity = auth.authorization().identity
         with self._lock:
-            state = self._states.setdefault(registry.name, RegistryState())
-            transport = self._transports.get((registry.name, identity))
+            transport = self._transports.get((registry.name, creds))
             if transport is None:
                 transport = Transport(
-                    registry, auth, pool=self._pool, token_cache=self.token_cache,
-                    state=state, insecure=registry.name in self._insecure,
+                    registry, creds, pool=self._pool, token_cache=self.token_cache,
+                    state=self._state, insecure=registry.name in self._insecure,
                     retries=self._retries, timeout=self._timeout,
                     user_agent=self._user_agent, ca_certs=self._ca_certs)
-                self._transports[(registry.name, identity)] = transport
+                self._transports[(registry.name, creds)] = transport
             if len(self._by_target) >= _TARGET_CACHE_LIMIT:
                 self._by_target.clear()  # bounded: resolved again on next use
-            self._by_target[key] = transport
+            self._by_target[str(target)] = transport
         return transport
 
-    # -------------------------------------------------------------- pagination
+    def _resolve_again(self, target: Registry | Repository, refused: Transport) -> \
+            Transport | None:
+        """After a refusal: the keychain's answer now, if it differs from the refused one."""
+        creds = self.keychain.resolve(target).authorization()
+        if creds == refused.authenticator.authorization():
+            return None
+        return self._bind(target, creds)
 
-    def _pages(self, t: Transport, url: str, what: str, max_pages: int) -> Iterator[bytes]:
-        seen: set[str] = set()
-        for _ in range(max_pages):
-            if url in seen:
-                raise InvalidResponse(f"{what} pagination loops back to a page already read",
-                                      what=what)
-            seen.add(url)
-            resp = t.request("GET", url, preload_content=False)
-            check_error(resp, method="GET", url=url)
-            links = resp.headers.getlist("Link")
-            yield read_capped(resp, PAGE_BODY_LIMIT, what, method="GET", url=url)
-            link = next_link(links)
-            if link is None:
-                return
-            following = urljoin(url, link)
-            if urlsplit(following)[:2] != urlsplit(url)[:2]:
-                raise SecurityError(f"{what} pagination points to another host",
-                                    rule="cross-host", url=following)
-            url = following
-        raise InvalidResponse(f"{what} has more than {max_pages} pages", what=what)
+    def send(self, target: Registry | Repository, method: str, url: str, *,
+             headers: dict[str, str] | None = None, body: Body | None = None,
+             preload_content: bool = True) -> tuple[urllib3.BaseHTTPResponse, Transport]:
+        """Send through *target*'s transport; returns the response and the transport.
+
+        When the registry (or its token server) refuses the credentials and the body can
+        be sent again, the keychain is asked once more and, if its answer changed, the
+        request is retried once with the new credentials.
+        """
+        t = self.transport(target)
+        refused: AuthenticationError | None = None
+        resp: urllib3.BaseHTTPResponse | None = None
+        try:
+            resp = t.request(method, url, headers=headers, body=body,
+                             preload_content=preload_content)
+        except AuthenticationError as exc:
+            refused = exc
+        rewindable = body is None or isinstance(body, bytes)
+        if resp is not None and (resp.status != 401 or not rewindable):
+            return resp, t
+        fresh = self._resolve_again(target, t) if rewindable else None
+        if fresh is None:
+            if resp is None:
+                raise refused or AssertionError("unreachable")
+            return resp, t
+        if resp is not None:
+            resp.drain_conn()
+        return fresh.request(method, url, headers=headers, body=body,
+                             preload_content=preload_content), fresh
+
+    def check(self, resp: urllib3.BaseHTTPResponse, t: Transport, method: str, url: str,
+              *expected: int) -> None:
+        """[check_error][registry_sdk.errors.check_error], with a 401 that says who.
+
+        The Unauthorized names the user refused and where their credentials came from,
+        or says that none were found and the request was anonymous.
+        """
+        try:
+            check_error(resp, *expected, method=method, url=url)
+        except Unauthorized as exc:
+            error = _refusal(exc, t)
+        else:
+            return
+        raise error
+
+    # ------------------------------------------------------------------- reading
 
     def iter_tags(self, repo: Repository | str, *, page_size: int | None = None,
-                  max_pages: int = PAGE_LIMIT) -> Iterator[str]:
-        """Yield the repository's tags page by page, following `Link: rel="next"`."""
+                  max_pages: int | None = None) -> Iterator[str]:
+        """Yield the repository's tags page by page, following `Link: rel="next"`.
+
+        *max_pages* stops quietly after that many pages; without it, pagination that
+        never ends is an InvalidResponse.
+        """
         repo = Repository.parse(repo) if isinstance(repo, str) else repo
-        t = self.transport(repo)
-        query = f"?{urlencode({'n': page_size})}" if page_size else ""
-        url = t.url(f"/v2/{repo.path}/tags/list{query}")
-        for body in self._pages(t, url, "tag list", max_pages):
-            yield from _convert.loads(body, TagList, "tag list").tags
+        return _read.iter_tags(self, repo, page_size, max_pages)
 
     def list_tags(self, repo: Repository | str, *, page_size: int | None = None) -> list[str]:
         """All tags of *repo* (every page)."""
         return list(self.iter_tags(repo, page_size=page_size))
 
-    def catalog(self, registry: Registry | str, *, page_size: int | None = None,
-                max_pages: int = PAGE_LIMIT) -> list[str]:
-        """The registry's repositories (`/v2/_catalog`, every page)."""
+    def iter_catalog(self, registry: Registry | str, *, page_size: int | None = None,
+                     max_pages: int | None = None) -> Iterator[str]:
+        """Yield the registry's repositories (`/v2/_catalog`), one page at a time."""
         registry = Registry.parse(registry) if isinstance(registry, str) else registry
-        t = self.transport(registry)
-        query = f"?{urlencode({'n': page_size})}" if page_size else ""
-        names: list[str] = []
-        for body in self._pages(t, t.url(f"/v2/_catalog{query}"), "catalog", max_pages):
-            try:
-                repos = json.loads(body).get("repositories") or []
-            except (ValueError, AttributeError):
-                raise InvalidResponse("catalog is not a JSON object", what="catalog") from None
-            if not isinstance(repos, list) or not all(isinstance(r, str) for r in repos):
-                raise InvalidResponse("catalog 'repositories' is not a list of names",
-                                      what="catalog")
-            names.extend(repos)
-        return names
+        return _read.iter_catalog(self, registry, page_size, max_pages)
 
-    # --------------------------------------------------------------- manifests
+    def catalog(self, registry: Registry | str, *, page_size: int | None = None,
+                max_pages: int | None = None) -> list[str]:
+        """The registry's repositories (`/v2/_catalog`, every page)."""
+        return list(self.iter_catalog(registry, page_size=page_size, max_pages=max_pages))
 
     def get_manifest(self, ref: Tag | Digest | str, *,
                      accept: Collection[str] = MANIFEST_ACCEPT,
@@ -204,78 +225,20 @@ class Client:
             RegistryResponseError, DigestMismatch, InvalidResponse (too large, bad JSON,
             wrong shape, media type mismatch).
         """
-        ref = _as_ref(ref)
-        t = self.transport(ref.repository)
-        url = t.url(f"/v2/{ref.repository.path}/manifests/{ref.identifier}")
-        resp = t.request("GET", url, headers={"Accept": ", ".join(accept)},
-                         preload_content=False)
-        check_error(resp, method="GET", url=url)
-        header_digest = resp.headers.get("Docker-Content-Digest")
-        content_type = _media_type(resp.headers.get("Content-Type"))
-        raw = read_capped(resp, max_size, "manifest", method="GET", url=url)
-        digest = self._verify(raw, ref, header_digest)
-        return self._decode(raw, content_type, digest)
-
-    @staticmethod
-    def _verify(raw: bytes, ref: Tag | Digest, header: str | None) -> str:
-        for expected in ((ref.digest,) if isinstance(ref, Digest) else ()) + (
-                (header,) if header else ()):
-            actual = digest_of(raw, expected.partition(":")[0])
-            if actual != expected:
-                raise DigestMismatch(expected=expected, actual=actual, what="manifest")
-        return ref.digest if isinstance(ref, Digest) else header or digest_of(raw)
-
-    @staticmethod
-    def _decode(raw: bytes, content_type: str, digest: str) -> Manifest:
-        try:
-            doc = json.loads(raw)
-        except ValueError:
-            raise InvalidResponse("manifest is not valid JSON", what="manifest") from None
-        if not isinstance(doc, dict):
-            raise InvalidResponse("manifest is not a JSON object", what="manifest")
-        body_type = doc.get("mediaType")
-        known = MANIFEST_MEDIA_TYPES | INDEX_MEDIA_TYPES
-        if content_type in known and isinstance(body_type, str) and body_type != content_type:
-            raise InvalidResponse(f"manifest mediaType {body_type!r} disagrees with "
-                                  f"Content-Type {content_type!r}", what="manifest")
-        media_type = content_type if content_type in known else (
-            body_type if isinstance(body_type, str) else content_type)
-        is_index = media_type in INDEX_MEDIA_TYPES or (
-            media_type not in MANIFEST_MEDIA_TYPES and "manifests" in doc)
-        if media_type not in known and not is_index and "config" not in doc:
-            raise InvalidResponse(f"unsupported manifest media type {media_type!r}",
-                                  what="manifest")
-        content: ImageManifest | ImageIndex = (
-            _convert.structure(doc, ImageIndex, "index") if is_index
-            else _convert.structure(doc, ImageManifest, "manifest"))
-        return Manifest(digest, media_type, raw, content)
+        return _read.get_manifest(self, _read.as_ref(ref), accept, max_size)
 
     def head_manifest(self, ref: Tag | Digest | str) -> Descriptor:
         """The manifest's descriptor from a HEAD.
 
         Falls back to GET when the registry's HEAD lacks `Docker-Content-Digest`.
         """
-        ref = _as_ref(ref)
-        t = self.transport(ref.repository)
-        url = t.url(f"/v2/{ref.repository.path}/manifests/{ref.identifier}")
-        resp = t.request("HEAD", url, headers={"Accept": ", ".join(MANIFEST_ACCEPT)})
-        check_error(resp, method="HEAD", url=url)
-        digest = resp.headers.get("Docker-Content-Digest")
-        length = resp.headers.get("Content-Length", "")
-        if not digest or not length.isdigit():
-            return self.get_manifest(ref).descriptor
-        if isinstance(ref, Digest) and digest != ref.digest:
-            raise DigestMismatch(expected=ref.digest, actual=digest, what="manifest")
-        return Descriptor(_media_type(resp.headers.get("Content-Type")), digest, int(length))
+        return _read.head_manifest(self, _read.as_ref(ref))
 
     def digest(self, ref: Tag | Digest | str) -> str:
         """The digest a tag (or digest) currently resolves to."""
         return self.head_manifest(ref).digest
 
-    # ------------------------------------------------------------------- blobs
-
-    @contextlib.contextmanager
-    def get_blob(self, ref: Digest | str) -> Iterator[BlobReader]:
+    def get_blob(self, ref: Digest | str) -> AbstractContextManager[BlobReader]:
         """Stream a blob; its size and digest are verified as it is read.
 
         ```python
@@ -284,18 +247,7 @@ class Client:
                 out.write(chunk)      # DigestMismatch is raised at the end if bad
         ```
         """
-        ref = Digest.parse(ref) if isinstance(ref, str) else ref
-        t = self.transport(ref.repository)
-        url = t.url(f"/v2/{ref.repository.path}/blobs/{ref.digest}")
-        resp = t.request("GET", url, preload_content=False)
-        check_error(resp, method="GET", url=url)
-        reader = BlobReader(resp, ref.digest)
-        try:
-            yield reader
-        finally:
-            reader.close()
-
-    # --------------------------------------------------------------- referrers
+        return _read.get_blob(self, _read.as_digest(ref))
 
     def referrers(self, ref: Digest | str, *, artifact_type: str | None = None) -> ImageIndex:
         """Manifests whose `subject` is *ref*.
@@ -303,37 +255,25 @@ class Client:
         Uses the referrers API, or the tag-schema fallback (`sha256-<hex>`) on
         registries without it.
         """
-        ref = Digest.parse(ref) if isinstance(ref, str) else ref
-        t = self.transport(ref.repository)
-        query = f"?{urlencode({'artifactType': artifact_type})}" if artifact_type else ""
-        url = t.url(f"/v2/{ref.repository.path}/referrers/{ref.digest}{query}")
-        resp = t.request("GET", url, headers={"Accept": OCI_INDEX}, preload_content=False)
-        if resp.status == 404:
-            resp.drain_conn()
-            index = self._referrers_fallback(ref)
-            filtered = False
-        else:
-            check_error(resp, method="GET", url=url)
-            filtered = "artifactType" in resp.headers.get("OCI-Filters-Applied", "")
-            index = _convert.loads(read_capped(resp, MANIFEST_LIMIT, "referrers", url=url),
-                                   ImageIndex, "referrers")
-        if artifact_type and not filtered:
-            kept = tuple(d for d in index.manifests if d.artifact_type == artifact_type)
-            index = ImageIndex(index.schema_version, kept, index.media_type)
-        return index
+        return _read.referrers(self, _read.as_digest(ref), artifact_type)
 
-    def _referrers_fallback(self, ref: Digest) -> ImageIndex:
-        algorithm, _, encoded = ref.digest.partition(":")
-        tag = ref.repository.with_tag(f"{algorithm[:32]}-{encoded[:64]}")
-        try:
-            found = self.get_manifest(tag)
-        except RegistryResponseError as exc:
-            if exc.status == 404:
-                return ImageIndex(2, (), OCI_INDEX)
-            raise
-        if isinstance(found.content, ImageIndex):
-            return found.content
-        return ImageIndex(2, (), OCI_INDEX)
+
+def _refusal(exc: Unauthorized, t: Transport) -> Unauthorized:
+    """A 401 restated with who was refused, never a secret."""
+    creds = t.authenticator.authorization()
+    detail = str(exc.diagnostics[0]) if exc.diagnostics else "authentication required"
+    where = " ".join(p for p in (exc.method, exc.url) if p)
+    if creds.is_anonymous:
+        message = (f"{where}: {t.registry} requires authentication, and no credentials "
+                   f"were found for it (the request was anonymous; log in with "
+                   f"`registry-sdk login` or `docker login`): {detail}")
+    else:
+        message = f"{where}: {t.registry} refused {creds.description}: {detail}"
+    error = Unauthorized(message, status=exc.status, diagnostics=exc.diagnostics,
+                         method=exc.method, url=exc.url, retry_after=exc.retry_after,
+                         registry=t.registry.name, username=creds.username,
+                         origin=creds.origin)
+    return error
 
 
 _default: Client | None = None
@@ -347,3 +287,14 @@ def default_client() -> Client:
         if _default is None:
             _default = Client()
         return _default
+
+
+def set_default_client(client: Client | None) -> None:
+    """Make *client* the one the `Repository` sugar uses.
+
+    Configure it as any Client (CA bundle, timeouts, keychain, insecure registries);
+    None goes back to a default `Client()` on next use.
+    """
+    global _default  # noqa: PLW0603 (one process-wide instance)
+    with _default_lock:
+        _default = client

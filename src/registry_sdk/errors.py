@@ -10,8 +10,9 @@ RegistryError
 ├── SecurityError                      rule, url (redacted): refused before sending
 ├── TransportError                     method, url (redacted); the cause is __cause__
 │   └── TransportTimeout
-├── AuthenticationError                registry
-│   └── TokenExchangeError             realm (redacted), status
+├── AuthenticationError                registry, username, origin (never a secret)
+│   ├── TokenExchangeError             realm (redacted), status
+│   └── Unauthorized (also a RegistryResponseError: a 401)
 ├── RegistryResponseError              method, url, status, diagnostics, retry_after
 └── InvalidResponse                    what, errors
     └── DigestMismatch                 expected, actual
@@ -49,6 +50,7 @@ from registry_sdk._errors import (
     TokenExchangeError,
     TransportError,
     TransportTimeout,
+    Unauthorized,
 )
 
 __all__ = [
@@ -70,6 +72,7 @@ __all__ = [
     "TokenExchangeError",
     "TransportError",
     "TransportTimeout",
+    "Unauthorized",
     "check_error",
 ]
 

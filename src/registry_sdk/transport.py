@@ -11,77 +11,121 @@ resp = t.request("GET", t.url(f"/v2/{repo.path}/tags/list"))
 check_error(resp)
 ```
 
-Challenge-driven: the first 401 teaches the transport the registry's realm and service;
-later requests fetch their token up front. A 401 merges the challenge's scopes, exchanges
-once and retries once. Tokens are cached by registry, realm, service, scope set and
-credential identity. This is the only module that sends HTTP requests.
+The decisions (which credentials, what a 401 means, how a token is obtained) live in the
+sans-IO flow of `registry_sdk._flow`; this module is its urllib3 driver: it sends, applies
+the registry's redirect policy, maps failures to typed errors, chooses proxies, and owns
+every lock. It is the only module that sends HTTP requests.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
-import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
+from typing import IO, Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import attrs
 import urllib3
 from urllib3.exceptions import HTTPError as _Urllib3Error
-from urllib3.exceptions import NewConnectionError as _Refused
-from urllib3.exceptions import TimeoutError as _Urllib3Timeout
 
 from registry_sdk import _token as T
-from registry_sdk._check import preloaded_body
-from registry_sdk._redact import redact_url
-from registry_sdk._wire import (
-    REASONS,
-    bypassed_by_no_proxy,
+from registry_sdk._check import ERROR_BODY_LIMIT
+from registry_sdk._credentials import Credentials
+from registry_sdk._errors import SecurityError, TransportError
+from registry_sdk._flow import (
+    MAX_REDIRECTS,
+    REDIRECT_STATUSES,
+    Context,
+    Learn,
+    NeedToken,
+    RegistryState,
+    Step,
+    exchange_flow,
+    registry_flow,
+)
+from registry_sdk._http import (
+    BodyWhen,
+    Request,
+    Response,
     default_retries,
-    read_capped,
+    read_upto,
+    speaks_plain_http,
+    transport_error,
 )
-from registry_sdk.authn import ANONYMOUS, Authenticator, Credentials
-from registry_sdk.challenge import Challenge, parse_challenges, pick_challenge
-from registry_sdk.errors import (
-    InvalidChallenge,
-    InvalidResponse,
-    SecurityError,
-    TokenExchangeError,
-    TransportError,
-    TransportTimeout,
-)
+from registry_sdk._proxy import Proxies
+from registry_sdk._redact import redact_url
+from registry_sdk._token import TokenCache
+from registry_sdk.authn import ANONYMOUS, Authenticator
 from registry_sdk.name import DOCKER_HUB, Registry
 from registry_sdk.scope import Scope, merge_scopes, scope_for_request
 
 __all__ = [
+    "Body",
     "DEFAULT_TIMEOUT",
     "RegistryState",
+    "StateStore",
+    "TokenCache",
     "Transport",
     "default_retries",
-    "read_capped",
-    "scope_for_request",
 ]
 
 log = logging.getLogger("registry_sdk.transport")
 DEFAULT_TIMEOUT = urllib3.Timeout(connect=10.0, read=60.0)
-MAX_REDIRECTS = 10
-_FALLBACK_STATUSES = frozenset({400, 404, 405})
 try:
     _VERSION = version("registry-sdk")
 except PackageNotFoundError:  # pragma: no cover
     _VERSION = "0"
 
+#: What a request body may be: bytes, a binary file, or an iterable of bytes (sent once).
+Body = bytes | IO[bytes] | Iterable[bytes]
+_R = TypeVar("_R")
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
-@attrs.define
-class RegistryState:
-    """What one registry taught us: its challenge (scheme, realm, service)."""
 
-    challenge: Challenge | None = None
+class StateStore:
+    """What each registry taught us, as frozen values swapped whole under one lock.
+
+    A Client owns one and shares it with all its transports; a Transport made alone
+    makes its own.
+    """
+
+    def __init__(self) -> None:
+        self._states: dict[str, RegistryState] = {}
+        self._lock = threading.Lock()
+
+    def get(self, registry: str) -> RegistryState:
+        """The current state of *registry* (an empty state if nothing was learned)."""
+        return self._states.get(registry) or RegistryState()
+
+    def _learn(self, registry: str, step: Learn) -> RegistryState:
+        """Merge what *step* says into the state of *registry*; returns the new state."""
+        with self._lock:
+            state = self.get(registry)._learn(step)
+            self._states[registry] = state
+            return state
+
+    def _speaks_plain_http(self, registry: str) -> None:
+        """Remember that a loopback *registry* answers in plain http."""
+        with self._lock:
+            self._states[registry] = attrs.evolve(self.get(registry), plain_http=True)
+
+
+# Their public home is this module (they live in the sans-IO modules).
+RegistryState.__module__ = TokenCache.__module__ = __name__
 
 
 def _api_host(registry: Registry) -> str:
     return "registry-1.docker.io" if registry.name == DOCKER_HUB else registry.name
+
+
+def _replayable(body: object) -> bool:
+    if body is None or isinstance(body, bytes | bytearray):
+        return True
+    seekable = getattr(body, "seekable", None)
+    return bool(seekable and seekable())
 
 
 class Transport:
@@ -89,15 +133,21 @@ class Transport:
 
     Args:
         registry: the registry (or its name).
-        authenticator: where credentials come from (called at each token exchange).
-        scopes: the scopes requests will need (e.g. `repo.scope("pull")`).
+        authenticator: where credentials come from (asked once per request).
+        scopes: the scopes requests will need (e.g. `repo.scope("pull")`); scopes are
+            also inferred from each request's method and path.
         pool: a urllib3 PoolManager to share; one is created otherwise.
         retries: a urllib3 `Retry` (default [default_retries][]).
-        timeout: a urllib3 `Timeout` (default 10 s connect, 60 s read).
+        timeout: a urllib3 `Timeout` or seconds (default 10 s connect, 60 s read).
         user_agent: added in front of `registry-sdk/VERSION`.
         insecure: allow plain http to this (non-loopback) registry; `url()` uses http.
+            A loopback registry needs no flag: https is tried first, and plain http used
+            when the handshake shows the server speaks it.
         ca_certs: a CA bundle file for TLS verification (verification is always on).
-        token_cache, state: shared by a Client across its transports.
+        token_cache: the [TokenCache][registry_sdk.transport.TokenCache] to keep tokens
+            in; a Client shares one across its transports.
+        state: the [StateStore][registry_sdk.transport.StateStore] of what registries
+            taught (challenges, plain http, refresh tokens); shared likewise.
         oauth_password: exchange a username and password with the OAuth2 `password`
             grant (POST) instead of the GET token flow.
     """
@@ -110,12 +160,12 @@ class Transport:
         *,
         pool: urllib3.PoolManager | None = None,
         retries: urllib3.Retry | None = None,
-        timeout: urllib3.Timeout | None = None,
+        timeout: urllib3.Timeout | float | None = None,
         user_agent: str | None = None,
         insecure: bool = False,
         ca_certs: str | None = None,
-        token_cache: T.TokenCache | None = None,
-        state: RegistryState | None = None,
+        token_cache: TokenCache | None = None,
+        state: StateStore | None = None,
         oauth_password: bool = False,
     ) -> None:
         self.registry = registry if isinstance(registry, Registry) else Registry.parse(registry)
@@ -124,34 +174,234 @@ class Transport:
         self.insecure = insecure
         self._pool = pool or urllib3.PoolManager(ca_certs=ca_certs, cert_reqs="CERT_REQUIRED")
         self._retries = retries or default_retries()
-        self._timeout = timeout or DEFAULT_TIMEOUT
+        self._timeout = (urllib3.Timeout(timeout) if isinstance(timeout, int | float)
+                         else timeout or DEFAULT_TIMEOUT)
         agent = f"registry-sdk/{_VERSION}"
         self.user_agent = f"{user_agent} {agent}" if user_agent else agent
-        self._cache = token_cache or T.TokenCache()
-        self._state = state or RegistryState()
-        self._lock = threading.Lock()
+        self._cache = token_cache or TokenCache()
+        self._store = state or StateStore()
         self._host = _api_host(self.registry)
-        self._refresh_token = ""
+        self._loopback = T.is_loopback_host(urlsplit(f"//{self._host}").hostname or "")
         self._oauth_password = oauth_password
-        self._ca_certs = ca_certs
-        self._proxies: dict[str, urllib3.ProxyManager] = {}
+        self._proxies = Proxies(self._pool, ca_certs)
         self._needed_cache: dict[tuple[str, str], tuple[Scope, ...]] = {}
-        # Read once: scanning os.environ on every request costs more than the request.
-        self._proxy_env = urllib.request.getproxies_environment()
 
     def __repr__(self) -> str:
         return f"Transport({self.registry.name!r}, scopes={[str(s) for s in self.scopes]})"
 
+    def close(self) -> None:
+        """Close this transport's proxy pools (the shared pool is its owner's to close)."""
+        self._proxies.clear()
+
     @property
     def base_url(self) -> str:
-        """`https://host[:port]` (http when the registry is marked insecure)."""
-        return f"{'http' if self.insecure else 'https'}://{self._host}"
+        """`https://host[:port]`, or http for an insecure or plain-http loopback registry.
+
+        A loopback registry is plain http once a request found it speaking plain http.
+        """
+        plain = self.insecure or self._store.get(self.registry.name).plain_http
+        return f"{'http' if plain else 'https'}://{self._host}"
 
     def url(self, path: str) -> str:
         """An absolute URL on this registry for *path* (e.g. `/v2/`)."""
         return self.base_url + path
 
-    # ----------------------------------------------------------------- sending
+    # ------------------------------------------------------------------ request
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: Body | None = None,
+        preload_content: bool = True,
+        scopes: Iterable[Scope] = (),
+        allow_other_host: bool = False,
+    ) -> urllib3.BaseHTTPResponse:
+        """Send *method* *url* with authentication; returns the urllib3 response.
+
+        Check the status with [check_error][registry_sdk.errors.check_error]. Extra
+        *scopes* are merged with the transport's for this request. *body* may be bytes,
+        a binary file (re-sent from its start position when needed) or an iterable of
+        bytes, which is sent once: never retried, not even after a 401 (put the
+        `Content-Length` in *headers* to avoid chunked encoding). With
+        *allow_other_host*, a URL on another host is sent with no credentials at all
+        (rule 1), e.g. an upload location in object storage.
+
+        Raises:
+            SecurityError, TransportError, TransportTimeout, TokenExchangeError. A refusal
+            the flow cannot fix (a second 401) is returned as the response.
+        """
+        netloc = urlsplit(url).netloc
+        base = {"User-Agent": self.user_agent, **(headers or {})}
+        if netloc != self._host:
+            if not allow_other_host:
+                raise SecurityError(f"{netloc} is not this transport's registry {self._host}",
+                                    rule="cross-host", url=url)
+            resp, _ = self._send(Request(method, url, base, body), preload_content,
+                                 _replayable(body))
+            return resp
+        state = self._store.get(self.registry.name)
+        if state.plain_http and url.startswith("https://"):
+            url = "http://" + url[len("https://"):]
+        replayable = _replayable(body)
+        ctx = Context(self.registry.name, self._host, self._credentials(),
+                      state, self._needed(method, url, scopes), replayable,
+                      self._oauth_password)
+        request = Request(method, url, base, body, budget=ERROR_BODY_LIMIT,
+                          when=BodyWhen.ERRORS)
+        return self._drive(registry_flow(request, ctx), preload_content, replayable)
+
+    def _credentials(self) -> Credentials:
+        return self.authenticator.authorization()
+
+    def _needed(self, method: str, url: str, extra: Iterable[Scope]) -> tuple[Scope, ...]:
+        """Scopes for this request.
+
+        Inferred from it, plus declared ones on the same resource, plus *extra*; the
+        declared scopes when nothing can be inferred.
+        """
+        extra = tuple(extra)
+        path = urlsplit(url).path
+        key = (method, path)
+        cached = None if extra else self._needed_cache.get(key)
+        if cached is not None:
+            return cached
+        inferred = scope_for_request(method, path)
+        if inferred is None:
+            need = merge_scopes([*self.scopes, *extra])
+        else:
+            same = [s for s in self.scopes if s.resource == inferred.resource]
+            need = merge_scopes([inferred, *same, *extra])
+        if not extra and len(self._needed_cache) < 4096:
+            self._needed_cache[key] = need
+        return need
+
+    # ------------------------------------------------------------------ driving
+
+    def _drive(self, flow: Generator[Step, Any, None], preload: bool,
+               replayable: bool) -> urllib3.BaseHTTPResponse:
+        """Step a registry flow; returns the response it ends on."""
+        last: urllib3.BaseHTTPResponse | None = None
+        sent: Request | None = None
+        loaded = False
+        try:
+            step = next(flow)
+            while True:
+                if isinstance(step, Request):
+                    if last is not None:
+                        last.drain_conn()  # superseded by the retry
+                    raw, answered = self._send(step, False, replayable)
+                    view, last = self._view(step, raw, answered, preload)
+                    sent, loaded = step, last is not raw
+                    step = flow.send(view)
+                else:
+                    step = flow.send(self._answer(step))
+        except StopIteration:
+            pass
+        except BaseException:
+            if last is not None:
+                last.drain_conn()
+            raise
+        finally:
+            flow.close()
+        assert last is not None
+        assert sent is not None
+        if preload and not loaded:
+            return self._load(last, sent, replayable)
+        return last
+
+    def _load(self, resp: urllib3.BaseHTTPResponse, request: Request,
+              replayable: bool) -> urllib3.BaseHTTPResponse:
+        """Read a final response's body into memory, as the caller asked.
+
+        A connection broken while reading is sent again (idempotent, replayable requests,
+        as many times as the retry policy allows reads), else a TransportError.
+        """
+        again = request.method in _IDEMPOTENT and replayable
+        attempts = 1 + (int(self._retries.read or 0) if again else 0)
+        for attempt in range(attempts):
+            broken = False
+            try:
+                resp.read(cache_content=True)
+            except (_Urllib3Error, OSError):
+                resp.close()
+                broken = True
+            if not broken:
+                return resp
+            if attempt + 1 < attempts:
+                resp, _ = self._send(request, False, replayable)
+        raise TransportError(f"{request.method} {redact_url(request.url)}: connection broken "
+                             "while reading the response", method=request.method,
+                             url=request.url)
+
+    def _answer(self, step: Step) -> object:
+        """The answer to a step that is not a request: a token, or None after Learn."""
+        if isinstance(step, Learn):
+            self._store._learn(self.registry.name, step)
+            return None
+        assert isinstance(step, NeedToken)
+        return self._token(step)
+
+    def _token(self, step: NeedToken) -> T.Token:
+        """A token for the step's key: cached, or exchanged once under the key's lock."""
+        cache, key = self._cache, step.key
+        token = None if step.rejected else cache.get(key)
+        if token is not None:
+            return token
+        with cache.lock(key):
+            if step.rejected:
+                cache.invalidate(key, step.rejected)
+            token = cache.get(key)
+            if token is None:
+                # The state may have changed while we waited (a rotated refresh token).
+                state = self._store.get(self.registry.name)
+                refresh = state.refresh_tokens.get(step.exchange.credentials,
+                                                   step.exchange.refresh_token)
+                token = self._run(exchange_flow(attrs.evolve(
+                    step.exchange, refresh_token=refresh, clock=cache.now)))
+                cache.put(key, token)
+                log.debug("token for %s (%s)", self.registry.name,
+                          " ".join(str(s) for s in step.exchange.scopes))
+        return token
+
+    def _run(self, flow: Generator[Step, Any, _R]) -> _R:
+        """Step a token exchange flow to its result.
+
+        Token requests are not redirected by the driver: the flow validates each hop.
+        """
+        try:
+            step = next(flow)
+            while True:
+                if isinstance(step, Request):
+                    raw, answered = self._send(step, False, True)
+                    view, _ = self._view(step, raw, answered, False)
+                    step = flow.send(view)
+                else:
+                    step = flow.send(self._answer(step))
+        except StopIteration as done:
+            result: _R = done.value
+            return result
+        finally:
+            flow.close()
+
+    def _view(self, request: Request, raw: urllib3.BaseHTTPResponse, answered: str,
+              preload: bool) -> tuple[Response, urllib3.BaseHTTPResponse]:
+        """The flow's view of *raw*, and the response to keep (replayed when read)."""
+        wanted = request.when is BodyWhen.ALWAYS or (
+            request.when is BodyWhen.ERRORS and raw.status >= 400)
+        if not wanted or request.method == "HEAD":
+            return Response(raw.status, raw.headers, answered), raw
+        body, truncated = read_upto(raw, request.budget, "response body",
+                                    method=request.method, url=answered)
+        replay = urllib3.HTTPResponse(
+            body=body if preload else io.BytesIO(body), headers=raw.headers,
+            status=raw.status, reason=raw.reason, preload_content=preload,
+            request_method=request.method, request_url=answered)
+        return Response(raw.status, raw.headers, answered, body, truncated), replay
+
+    # ------------------------------------------------------------------ sending
 
     def _check_plain_http(self, url: str) -> None:
         parts = urlsplit(url)
@@ -161,60 +411,25 @@ class Transport:
                 f"refusing plain http to {parts.netloc}: not loopback and not marked insecure",
                 rule="plain-http", url=url)
 
-    def _pool_for(self, url: str) -> urllib3.PoolManager:
-        """The direct pool, or the proxy HTTPS_PROXY / HTTP_PROXY name for *url*.
+    def _send(self, request: Request, preload: bool,
+              replayable: bool) -> tuple[urllib3.BaseHTTPResponse, str]:
+        """Send, following redirects when the request asks.
 
-        NO_PROXY is honoured as docker and requests read it. The environment is read
-        when the transport is created.
+        Returns the response and the URL that answered. `Authorization` never crosses
+        to another host.
         """
-        proxies = self._proxy_env
-        if not proxies:
-            return self._pool
-        parts = urlsplit(url)
-        proxy = proxies.get(parts.scheme)
-        no_proxy = proxies.get("no", "")
-        if not proxy or bypassed_by_no_proxy(parts.hostname or "", parts.port, no_proxy):
-            return self._pool
-        manager = self._proxies.get(proxy)
-        if manager is None:
-            manager = urllib3.ProxyManager(proxy, ca_certs=self._ca_certs,
-                                           cert_reqs="CERT_REQUIRED")
-            self._proxies[proxy] = manager
-        return manager
-
-    def _send_once(self, method: str, url: str, headers: dict[str, str], body: bytes | None,
-                   preload: bool) -> urllib3.BaseHTTPResponse:
-        try:
-            return self._pool_for(url).request(method, url, headers=headers, body=body,
-                                      retries=self._retries, timeout=self._timeout,
-                                      redirect=False, preload_content=preload)
-        except _Urllib3Error as exc:
-            # urllib3's own message can embed the full URL (and its secrets): never echo it.
-            reason = getattr(exc, "reason", None) or exc
-            # NewConnectionError subclasses ConnectTimeoutError in urllib3: refused is not
-            # a timeout, so it is checked first.
-            if isinstance(reason, _Urllib3Timeout) and not isinstance(reason, _Refused):
-                raise TransportTimeout(f"{method} {redact_url(url)}: timed out",
-                                       method=method, url=url) from exc
-            hint = REASONS.get(type(reason).__name__, type(reason).__name__)
-            raise TransportError(f"{method} {redact_url(url)}: {hint}", method=method,
-                                 url=url) from exc
-
-    def _send(self, method: str, url: str, headers: dict[str, str], body: bytes | None,
-              preload: bool) -> tuple[urllib3.BaseHTTPResponse, str]:
-        """Send, following redirects; returns the response and the URL that answered.
-
-        `Authorization` never crosses to another host.
-        """
+        method, url, headers, body = request.method, request.url, dict(request.headers), \
+            request.body
         origin = urlsplit(url).netloc
         for _ in range(MAX_REDIRECTS + 1):
             self._check_plain_http(url)
-            resp = self._send_once(method, url, headers, body, preload)
+            sending = Request(method, url, headers, body)
+            resp, url = self._send_once(sending, preload, replayable)
             if log.isEnabledFor(logging.DEBUG):  # redacting costs more than a cheap request
                 log.debug("%s %s -> %s%s", method, redact_url(url), resp.status,
                           " (with credentials)" if "Authorization" in headers else "")
             location = resp.headers.get("Location")
-            if resp.status not in (301, 302, 303, 307, 308) or not location:
+            if not request.follow or resp.status not in REDIRECT_STATUSES or not location:
                 return resp, url
             resp.drain_conn()
             url = urljoin(url, location)
@@ -225,173 +440,42 @@ class Transport:
         raise TransportError(f"{method} {redact_url(url)}: too many redirects", method=method,
                              url=url)
 
-    # ------------------------------------------------------------------- tokens
+    def _send_once(self, request: Request, preload: bool,
+                   replayable: bool) -> tuple[urllib3.BaseHTTPResponse, str]:
+        """One request and urllib3's retries; returns the response and the URL used.
 
-    def _key(self, challenge: Challenge, scopes: tuple[Scope, ...],
-             creds: Credentials) -> T.CacheKey:
-        # The credentials object itself (hashable, repr hides secrets) identifies them:
-        # cheaper than hashing them for every request, and never printed.
-        return (self.registry.name, challenge.realm or "", challenge.service or "",
-                frozenset(map(str, scopes)), creds)
-
-    def _exchange(self, challenge: Challenge, scopes: tuple[Scope, ...],
-                  creds: Credentials) -> T.Token:
-        realm = T.validate_realm(urljoin(self.base_url + "/", challenge.realm or ""),
-                                 self.base_url)
-        wire = [str(s) for s in scopes]
-        refresh = self._refresh_token or creds.identity_token
-        req: T.HTTPRequest | None = None
-        resp: urllib3.BaseHTTPResponse | None = None
-        if refresh or (self._oauth_password and creds.username):
-            req = T.token_post(realm, challenge.service, wire, refresh_token=refresh,
-                               username=creds.username, password=creds.password)
-            resp, _ = self._send(req.method, req.url, {**dict(req.headers), "User-Agent":
-                                                       self.user_agent}, req.body, False)
-            if resp.status in _FALLBACK_STATUSES:
-                resp.drain_conn()
-                log.debug("token POST answered %s; falling back to GET", resp.status)
-                req = None
-        if req is None:
-            req = T.token_get(realm, challenge.service, wire, username=creds.username,
-                              password=creds.password)
-            resp, _ = self._send(req.method, req.url, {**dict(req.headers), "User-Agent":
-                                                       self.user_agent}, None, False)
-        if resp is None or resp.status != 200:
-            if resp is not None:
-                resp.drain_conn()
-            raise TokenExchangeError(
-                f"token server {redact_url(realm)} answered "
-                f"{resp.status if resp else 'nothing'} for {' '.join(wire) or 'no scope'}",
-                registry=self.registry.name, realm=realm,
-                status=resp.status if resp else None)
-        try:
-            body = read_capped(resp, T.TOKEN_BODY_LIMIT, "token response", method=req.method,
-                               url=realm)
-        except InvalidResponse as exc:  # too large: still a failed token exchange
-            raise TokenExchangeError(exc.message, registry=self.registry.name, realm=realm,
-                                     status=resp.status) from None
-        token = T.parse_token_response(body, realm=realm, registry=self.registry.name,
-                                       now=self._cache.now())
-        if token.refresh_token and token.refresh_token != refresh:
-            self._refresh_token = token.refresh_token  # rotation: keep the newest
-        log.debug("token for %s from %s (%s)", self.registry.name, redact_url(realm),
-                  " ".join(wire))
-        return token
-
-    def _authorization(self, scopes: tuple[Scope, ...], *,
-                       rejected: str | None = None) -> str | None:
-        creds = self.authenticator.authorization()
-        if creds.registry_token:
-            return f"Bearer {creds.registry_token}"
-        challenge = self._state.challenge
-        if challenge is None:
-            return None
-        if challenge.scheme == "basic":
-            return None if creds.is_anonymous else T._basic(creds.username, creds.password)
-        key = self._key(challenge, scopes, creds)
-        if rejected and rejected.startswith("Bearer "):
-            self._cache.invalidate(key, rejected[len("Bearer "):])
-        token = self._cache.get_or_fetch(key, lambda: self._exchange(challenge, scopes, creds))
-        return f"Bearer {token.value}"
-
-    def _learn(self, resp: urllib3.BaseHTTPResponse) -> Challenge | None:
-        values = resp.headers.getlist("WWW-Authenticate")
-        try:
-            challenge = pick_challenge(parse_challenges(values))
-        except InvalidChallenge:
-            log.debug("unparsable WWW-Authenticate from %s", self.registry.name)
-            return None
-        if challenge is not None and (challenge.scheme == "basic" or challenge.realm):
-            with self._lock:
-                self._state.challenge = challenge
-            return challenge
-        return None
-
-    # ------------------------------------------------------------------ request
-
-    def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        body: bytes | None = None,
-        preload_content: bool = True,
-        scopes: Iterable[Scope] = (),
-    ) -> urllib3.BaseHTTPResponse:
-        """Send *method* *url* with authentication; returns the urllib3 response.
-
-        Check the status with [check_error][registry_sdk.errors.check_error]. Extra
-        *scopes* are merged with the transport's for this request.
-
-        Raises:
-            SecurityError, TransportError, TransportTimeout, TokenExchangeError. A refusal
-            the flow cannot fix (a second 401) is returned as the response.
+        A loopback registry not marked insecure is tried over https first; when the
+        handshake shows the server speaks plain http, the request goes over http and the
+        registry is remembered as plain (never for any other host, and never when a
+        certificate merely fails to verify).
         """
-        if urlsplit(url).netloc != self._host:
-            raise SecurityError(f"{urlsplit(url).netloc} is not this transport's registry "
-                                f"{self._host}", rule="cross-host", url=url)
-        need = self._needed(method, url, scopes)
-        base = {"User-Agent": self.user_agent, **(headers or {})}
-        auth = self._authorization(need)
-        sent = {**base, "Authorization": auth} if auth else base
-        resp, answered = self._send(method, url, sent, body, preload_content)
-        # Only the registry itself may teach a challenge: a 401 from a redirect target
-        # (blob storage, a CDN) is returned as it is, and no credential goes its way.
-        if urlsplit(answered).netloc != self._host:
-            return resp
-        retry = self._retry_scopes(resp, need, sent=auth)
-        if retry is None:
-            return resp
-        new_auth = self._authorization(retry, rejected=auth)
-        if new_auth is None or new_auth == auth:  # nothing better to offer than the refused
-            return resp
-        resp.drain_conn()
-        return self._send(method, url, {**base, "Authorization": new_auth}, body,
-                          preload_content)[0]
+        method, url = request.method, request.url
+        retries: urllib3.Retry | bool = self._retries if replayable else False
+        on_registry = url.startswith("https://") and urlsplit(url).netloc == self._host
+        if on_registry and self._store.get(self.registry.name).plain_http:
+            url = "http://" + url[len("https://"):]  # learned since the flow built it
+            on_registry = False
+        try:
+            return self._urlopen(request, url, preload, retries), url
+        except _Urllib3Error as exc:
+            error = transport_error(exc, method, url)
+            fall_back = (on_registry and self._loopback and not self.insecure
+                         and speaks_plain_http(exc))
+        if not fall_back:
+            raise error
+        plain = "http://" + url[len("https://"):]
+        try:
+            resp = self._urlopen(request, plain, preload, retries)
+        except _Urllib3Error:
+            resp = None
+        if resp is None:
+            raise error  # not plain http either: the TLS failure is the one to report
+        self._store._speaks_plain_http(self.registry.name)
+        log.debug("%s answers in plain http: using http for it from now on", self._host)
+        return resp, plain
 
-    def _needed(self, method: str, url: str, extra: Iterable[Scope]) -> tuple[Scope, ...]:
-        """Scopes for this request.
-
-        Inferred from it, plus declared ones on the same resource, plus *extra*; the
-        declared scopes when nothing can be inferred.
-        """
-        extra = tuple(extra)
-        key = (method, urlsplit(url).path)
-        cached = None if extra else self._needed_cache.get(key)
-        if cached is not None:
-            return cached
-        inferred = scope_for_request(method, url)
-        if inferred is None:
-            need = merge_scopes([*self.scopes, *extra])
-        else:
-            same = [s for s in self.scopes if s.resource == inferred.resource]
-            need = merge_scopes([inferred, *same, *extra])
-        if not extra and len(self._needed_cache) < 4096:
-            self._needed_cache[key] = need
-        return need
-
-    def _retry_scopes(self, resp: urllib3.BaseHTTPResponse, need: tuple[Scope, ...], *,
-                      sent: str | None) -> tuple[Scope, ...] | None:
-        """The scopes to retry with after *resp*, or None when no retry is due."""
-        sent_bearer = bool(sent and sent.startswith("Bearer "))
-        sent_basic = bool(sent and sent.startswith("Basic "))
-        if resp.status == 401:
-            challenge = self._learn(resp)
-            if challenge is None:
-                # A 401 with no usable challenge: one forced refresh if we sent a token.
-                return need if sent_bearer and self._state.challenge else None
-            if challenge.scheme == "basic":
-                # Retry once with credentials, unless we have none or just sent them.
-                anonymous = self.authenticator.authorization().is_anonymous
-                return None if anonymous or sent_basic else need
-            return merge_scopes([*challenge.parsed_scopes(), *need])
-        if sent_bearer and resp.status in (400, 403) and self._says_expired(resp):
-            return need
-        return None
-
-    @staticmethod
-    def _says_expired(resp: urllib3.BaseHTTPResponse) -> bool:
-        """ECR Public answers an expired token with 400/403 "... expired" and no challenge."""
-        body = preloaded_body(resp)
-        return body is not None and b"expired" in body[:4096].lower()
+    def _urlopen(self, request: Request, url: str, preload: bool,
+                 retries: urllib3.Retry | bool) -> urllib3.BaseHTTPResponse:
+        return self._proxies.pool_for(url).request(
+            request.method, url, headers=dict(request.headers), body=request.body,
+            retries=retries, timeout=self._timeout, redirect=False, preload_content=preload)

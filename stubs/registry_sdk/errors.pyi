@@ -1,14 +1,11 @@
-import attrs
 import enum
-from _typeshed import Incomplete
 from collections.abc import Mapping
-from registry_sdk._check import check_error as check_error
 from typing import Any, Protocol
 
-__all__ = ['AuthenticationError', 'CredentialHelperError', 'CredentialsError', 'Diagnostic', 'DigestMismatch', 'ErrorCode', 'InvalidChallenge', 'InvalidReference', 'InvalidResponse', 'InvalidScope', 'ReferenceErrorKind', 'RegistryError', 'RegistryResponseError', 'ResponseLike', 'SecurityError', 'TokenExchangeError', 'TransportError', 'TransportTimeout', 'check_error']
+__all__ = ['AuthenticationError', 'CredentialHelperError', 'CredentialsError', 'Diagnostic', 'DigestMismatch', 'ErrorCode', 'InvalidChallenge', 'InvalidReference', 'InvalidResponse', 'InvalidScope', 'ReferenceErrorKind', 'RegistryError', 'RegistryResponseError', 'ResponseLike', 'SecurityError', 'TokenExchangeError', 'TransportError', 'TransportTimeout', 'Unauthorized', 'check_error']
 
 class RegistryError(Exception):
-    message: Incomplete
+    message: str
     def __init__(self, message: str = '') -> None: ...
     def __reduce__(self) -> tuple[Any, ...]: ...
 
@@ -25,49 +22,51 @@ class ReferenceErrorKind(enum.StrEnum):
     IDENTIFIER_NOT_ALLOWED = 'identifier_not_allowed'
 
 class InvalidReference(RegistryError, ValueError):
-    kind: Incomplete
-    source: Incomplete
-    span: Incomplete
+    kind: ReferenceErrorKind
+    source: str
+    span: tuple[int, int]
     def __init__(self, message: str, *, kind: ReferenceErrorKind, source: str, span: tuple[int, int]) -> None: ...
 
 class InvalidScope(RegistryError, ValueError):
-    source: Incomplete
+    source: str
     def __init__(self, message: str, *, source: str = '') -> None: ...
 
 class InvalidChallenge(RegistryError, ValueError):
-    source: Incomplete
-    position: Incomplete
+    source: str
+    position: int
     def __init__(self, message: str, *, source: str = '', position: int = 0) -> None: ...
 
 class CredentialsError(RegistryError):
-    source: Incomplete
-    registry: Incomplete
+    source: str
+    registry: str
     def __init__(self, message: str, *, source: str = '', registry: str = '') -> None: ...
 
 class CredentialHelperError(CredentialsError):
-    helper: Incomplete
+    helper: str
     def __init__(self, message: str, *, helper: str, registry: str = '') -> None: ...
 
 class SecurityError(RegistryError):
-    rule: Incomplete
-    url: Incomplete
+    rule: str
+    url: str
     def __init__(self, message: str, *, rule: str, url: str = '') -> None: ...
 
 class TransportError(RegistryError):
-    method: Incomplete
-    url: Incomplete
+    method: str
+    url: str
     def __init__(self, message: str, *, method: str = '', url: str = '') -> None: ...
 
 class TransportTimeout(TransportError): ...
 
 class AuthenticationError(RegistryError):
-    registry: Incomplete
-    def __init__(self, message: str, *, registry: str = '') -> None: ...
+    registry: str
+    username: str
+    origin: str
+    def __init__(self, message: str, *, registry: str = '', username: str = '', origin: str = '') -> None: ...
 
 class TokenExchangeError(AuthenticationError):
-    realm: Incomplete
-    status: Incomplete
-    def __init__(self, message: str, *, registry: str = '', realm: str = '', status: int | None = None) -> None: ...
+    realm: str
+    status: int | None
+    def __init__(self, message: str, *, registry: str = '', realm: str = '', status: int | None = None, username: str = '', origin: str = '') -> None: ...
 
 class ErrorCode(enum.StrEnum):
     BLOB_UNKNOWN = 'BLOB_UNKNOWN'
@@ -91,33 +90,42 @@ class ErrorCode(enum.StrEnum):
     RANGE_INVALID = 'RANGE_INVALID'
     PAGINATION_NUMBER_INVALID = 'PAGINATION_NUMBER_INVALID'
 
-@attrs.frozen
 class Diagnostic:
-    code: ErrorCode | str
-    message: str = ...
-    detail: Any = attrs.field(default=None, eq=False)
+    @property
+    def code(self) -> ErrorCode | str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def detail(self) -> Any: ...
+    def __init__(self, code: ErrorCode | str, message: str = '', detail: Any = None) -> None: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
 class RegistryResponseError(RegistryError):
-    status: Incomplete
-    diagnostics: Incomplete
-    method: Incomplete
-    url: Incomplete
-    retry_after: Incomplete
-    message: Incomplete
+    status: int
+    diagnostics: tuple[Diagnostic, ...]
+    method: str
+    url: str
+    retry_after: float | None
+    message: str
     def __init__(self, message: str = '', *, status: int, diagnostics: tuple[Diagnostic, ...] = (), method: str = '', url: str = '', retry_after: float | None = None) -> None: ...
     @property
     def codes(self) -> tuple[ErrorCode | str, ...]: ...
     @property
     def is_temporary(self) -> bool: ...
 
+class Unauthorized(AuthenticationError, RegistryResponseError):
+    def __init__(self, message: str = '', *, status: int = 401, diagnostics: tuple[Diagnostic, ...] = (), method: str = '', url: str = '', retry_after: float | None = None, registry: str = '', username: str = '', origin: str = '') -> None: ...
+
 class InvalidResponse(RegistryError):
-    what: Incomplete
-    errors: Incomplete
+    what: str
+    errors: tuple[str, ...]
     def __init__(self, message: str, *, what: str = '', errors: tuple[str, ...] = ()) -> None: ...
 
 class DigestMismatch(InvalidResponse):
-    expected: Incomplete
-    actual: Incomplete
+    expected: str
+    actual: str
     def __init__(self, message: str = '', *, expected: str, actual: str, what: str = '') -> None: ...
 
 class ResponseLike(Protocol):
@@ -126,3 +134,5 @@ class ResponseLike(Protocol):
     @property
     def headers(self) -> Mapping[str, str]: ...
     def read(self, amt: int | None = None) -> bytes: ...
+
+def check_error(response: ResponseLike, *expected: int, method: str = '', url: str = '') -> None: ...

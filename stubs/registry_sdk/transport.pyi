@@ -1,30 +1,45 @@
-import attrs
 import urllib3
-from _typeshed import Incomplete
 from collections.abc import Iterable, Mapping
-from registry_sdk import _token as T
-from registry_sdk._wire import default_retries as default_retries, read_capped as read_capped, scope_for_request as scope_for_request
-from registry_sdk.authn import Authenticator
+from registry_sdk.authn import Authenticator, Credentials
 from registry_sdk.challenge import Challenge
 from registry_sdk.name import Registry
 from registry_sdk.scope import Scope
+from typing import IO, Callable
+from typing_extensions import TypeAlias
+import attrs
 
-__all__ = ['DEFAULT_TIMEOUT', 'RegistryState', 'Transport', 'default_retries', 'read_capped', 'scope_for_request']
+__all__ = ['Body', 'DEFAULT_TIMEOUT', 'RegistryState', 'StateStore', 'TokenCache', 'Transport', 'default_retries']
 
-DEFAULT_TIMEOUT: Incomplete
+DEFAULT_TIMEOUT: urllib3.Timeout
+Body: TypeAlias = bytes | IO[bytes] | Iterable[bytes]
 
-@attrs.define
+def default_retries() -> urllib3.Retry: ...
+
+@attrs.frozen
 class RegistryState:
     challenge: Challenge | None = ...
+    origin: str = ...
+    plain_http: bool = ...
+    refresh_tokens: Mapping[Credentials, str] = ...
+
+class TokenCache:
+    exchanges: int
+    def __init__(self, clock: Callable[[], float] = ...) -> None: ...
+    def now(self) -> float: ...
+
+class StateStore:
+    def __init__(self) -> None: ...
+    def get(self, registry: str) -> RegistryState: ...
 
 class Transport:
-    registry: Incomplete
-    authenticator: Incomplete
-    scopes: Incomplete
-    insecure: Incomplete
-    user_agent: Incomplete
-    def __init__(self, registry: Registry | str, authenticator: Authenticator = ..., scopes: Iterable[Scope] = (), *, pool: urllib3.PoolManager | None = None, retries: urllib3.Retry | None = None, timeout: urllib3.Timeout | None = None, user_agent: str | None = None, insecure: bool = False, ca_certs: str | None = None, token_cache: T.TokenCache | None = None, state: RegistryState | None = None, oauth_password: bool = False) -> None: ...
+    registry: Registry
+    authenticator: Authenticator
+    scopes: tuple[Scope, ...]
+    insecure: bool
+    user_agent: str
+    def __init__(self, registry: Registry | str, authenticator: Authenticator = ..., scopes: Iterable[Scope] = (), *, pool: urllib3.PoolManager | None = None, retries: urllib3.Retry | None = None, timeout: urllib3.Timeout | float | None = None, user_agent: str | None = None, insecure: bool = False, ca_certs: str | None = None, token_cache: TokenCache | None = None, state: StateStore | None = None, oauth_password: bool = False) -> None: ...
+    def close(self) -> None: ...
     @property
     def base_url(self) -> str: ...
     def url(self, path: str) -> str: ...
-    def request(self, method: str, url: str, *, headers: Mapping[str, str] | None = None, body: bytes | None = None, preload_content: bool = True, scopes: Iterable[Scope] = ()) -> urllib3.BaseHTTPResponse: ...
+    def request(self, method: str, url: str, *, headers: Mapping[str, str] | None = None, body: Body | None = None, preload_content: bool = True, scopes: Iterable[Scope] = (), allow_other_host: bool = False) -> urllib3.BaseHTTPResponse: ...

@@ -79,12 +79,3 @@ def test_errors_are_one_line_with_exit_codes(
     assert main(["tags", f"{reg.address}/alice/cli", "--insecure"]) == 3
     assert main(["tags", "Bad/Name", "--insecure"]) == 2
     assert main(["blob", f"{reg.address}/a:v1", "-o", str(home / "x")]) == 2
-
-
-def test_plain_http_refused_without_insecure(
-    token_stack: Stack, home: Path, capsys: pytest.CaptureFixture[str],
-) -> None:
-    """Without --insecure the CLI speaks https, which the plain-http registry cannot."""
-    reg, _ = token_stack
-    assert main(["tags", f"{reg.address}/public/app"]) == 1
-    assert "registry-sdk:" in capsys.readouterr().err

@@ -10,7 +10,7 @@ from registry_sdk._token import TokenCache
 from registry_sdk.authn import ANONYMOUS, Authenticator, Basic, Credentials, IdentityToken
 from registry_sdk.errors import ErrorCode, RegistryResponseError, check_error
 from registry_sdk.name import Repository
-from registry_sdk.transport import RegistryState, Transport
+from registry_sdk.transport import StateStore, Transport
 from tests.support.registry import RunningRegistry
 from tests.support.token_server import USERS, TokenServer
 
@@ -61,7 +61,7 @@ def test_request_counts(token_stack: Stack) -> None:
     setup = Transport(first.registry, alice(), insecure=True)
     push_image(setup, first, "v1")
     push_image(setup, second, "v1")
-    state, cache = RegistryState(), TokenCache()
+    state, cache = StateStore(), TokenCache()
     t = Transport(first.registry, alice(), insecure=True, state=state, token_cache=cache)
 
     def cost(action: Transport, target: Repository) -> tuple[int, int]:

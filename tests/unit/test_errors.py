@@ -20,8 +20,11 @@ SAMPLES: list[E.RegistryError] = [
     E.SecurityError("m", rule="realm", url="https://x/?token=abc"),
     E.TransportError("m", method="GET", url="https://x/"),
     E.TransportTimeout("m", method="GET", url="https://x/"),
-    E.AuthenticationError("m", registry="r"),
-    E.TokenExchangeError("m", registry="r", realm="https://a/t", status=401),
+    E.AuthenticationError("m", registry="r", username="u", origin="f (key 'r')"),
+    E.TokenExchangeError("m", registry="r", realm="https://a/t", status=401, username="u",
+                         origin="helper"),
+    E.Unauthorized("m", diagnostics=(Diagnostic(ErrorCode.UNAUTHORIZED),), method="GET",
+                   url="https://r/v2/", registry="r", username="u", origin="f"),
     E.RegistryResponseError(status=404, diagnostics=(Diagnostic(ErrorCode.NAME_UNKNOWN, "x"),),
                             method="GET", url="https://r/v2/a/tags/list", retry_after=2.0),
     E.InvalidResponse("m", what="manifest", errors=("$.layers[0]: missing",)),
@@ -83,20 +86,46 @@ def test_check_error_decodes_envelope_and_unknown_codes() -> None:
     assert not exc.is_temporary
 
 
-@pytest.mark.parametrize(("status", "body", "method", "codes", "temporary"), [
-    (401, b"", "GET", (ErrorCode.UNAUTHORIZED,), False),
-    (403, b"<html>denied</html>", "GET", (ErrorCode.DENIED,), False),
-    (429, b"", "HEAD", (ErrorCode.TOOMANYREQUESTS,), True),
-    (404, b"not json", "GET", (ErrorCode.UNKNOWN,), True),
-    (503, b"", "GET", (), True),
-    (500, b'{"details":"boom"}', "GET", (ErrorCode.UNKNOWN,), True),
-    (404, b'{"errors":[{"code":"NAME_UNKNOWN"}]}', "HEAD", (ErrorCode.UNKNOWN,), True),
+MANIFEST = "https://r/v2/a/manifests/x"
+BLOB = "https://r/v2/a/blobs/sha256:" + "a" * 64
+UPLOAD = "https://r/v2/a/blobs/uploads/uuid?_state=x"
+TAGS = "https://r/v2/a/tags/list"
+OTHER = "https://r/v2/"
+
+
+@pytest.mark.parametrize(("status", "body", "method", "url", "codes", "temporary"), [
+    (401, b"", "GET", MANIFEST, (ErrorCode.UNAUTHORIZED,), False),
+    (403, b"<html>denied</html>", "GET", MANIFEST, (ErrorCode.DENIED,), False),
+    (429, b"", "HEAD", MANIFEST, (ErrorCode.TOOMANYREQUESTS,), True),
+    (408, b"", "GET", MANIFEST, (ErrorCode.UNKNOWN,), True),
+    # A body-less 404 takes its code from the route, and a missing thing is permanent.
+    (404, b"", "HEAD", MANIFEST, (ErrorCode.MANIFEST_UNKNOWN,), False),
+    (404, b"", "HEAD", BLOB, (ErrorCode.BLOB_UNKNOWN,), False),
+    (404, b"not json", "GET", BLOB, (ErrorCode.BLOB_UNKNOWN,), False),
+    (404, b"", "GET", TAGS, (ErrorCode.NAME_UNKNOWN,), False),
+    (404, b"", "PATCH", UPLOAD, (ErrorCode.BLOB_UPLOAD_UNKNOWN,), False),
+    (404, b"", "GET", OTHER, (ErrorCode.UNKNOWN,), False),
+    (400, b"", "GET", OTHER, (ErrorCode.UNKNOWN,), False),
+    (503, b"", "GET", MANIFEST, (), True),
+    (500, b'{"details":"boom"}', "GET", MANIFEST, (ErrorCode.UNKNOWN,), True),
+    (404, b'{"errors":[{"code":"NAME_UNKNOWN"}]}', "HEAD", MANIFEST,
+     (ErrorCode.MANIFEST_UNKNOWN,), False),
+    # Temporary codes in a body make a 4xx temporary; UNKNOWN does not.
+    (400, b'{"errors":[{"code":"BLOB_UPLOAD_INVALID"}]}', "PUT", UPLOAD,
+     (ErrorCode.BLOB_UPLOAD_INVALID,), True),
+    (400, b'{"errors":[{"code":"UNKNOWN"}]}', "GET", MANIFEST, (ErrorCode.UNKNOWN,), False),
 ])
-def test_check_error_is_lenient(status: int, body: bytes, method: str,
+def test_check_error_is_lenient(status: int, body: bytes, method: str, url: str,
                                 codes: tuple[ErrorCode, ...], temporary: bool) -> None:
-    """Non-JSON, empty and HEAD bodies get a code chosen from the status."""
-    exc = _raised(FakeResponse(status, body), method)
+    """Non-JSON, empty and HEAD bodies get a code from the status and the route; only
+    408, 429, 5xx and temporary codes are temporary (retry code built on is_temporary
+    must not retry a missing tag)."""
+    with pytest.raises(E.RegistryResponseError) as info:
+        check_error(FakeResponse(status, body), method=method, url=url)
+    exc = info.value
     assert (exc.status, exc.codes, exc.is_temporary) == (status, codes, temporary)
+    assert isinstance(exc, E.Unauthorized) is (status == 401)
+    assert isinstance(exc, E.AuthenticationError) is (status == 401)
 
 
 def test_check_error_maps_bearer_error_and_retry_after() -> None:

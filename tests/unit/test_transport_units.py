@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from registry_sdk._wire import bypassed_by_no_proxy
-from registry_sdk.transport import scope_for_request
+from registry_sdk._proxy import bypassed_by_no_proxy
+from registry_sdk.scope import scope_for_request
 
 SCOPES = [
     ("GET", "https://r/v2/a/b/tags/list", "repository:a/b:pull"),

@@ -1,5 +1,0 @@
-__all__ = ['REDACTED', 'redact_url']
-
-REDACTED: str
-
-def redact_url(url: str) -> str: ...
