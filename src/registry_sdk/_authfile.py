@@ -1,4 +1,4 @@
-"""Reading docker `config.json` / containers `auth.json` files and credential helpers.
+"""Reading and writing docker `config.json` / containers `auth.json`; credential helpers.
 
 Pure lookup logic plus two edges of I/O (reading a file, running a helper). Nothing here
 logs or raises a secret: errors name the file and key, or the helper and registry.
@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -80,12 +81,14 @@ def load(path: Path, *, docker_format: bool, legacy: bool = False) -> AuthFile |
 
 def parse(text: str, origin: str, *, docker_format: bool, legacy: bool = False) -> AuthFile:
     """Parse the JSON text of a credentials file (see [load][])."""
+    doc: object = None
+    problem = ""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CredentialsError(
-            f"{origin}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
-            source=origin) from None
+        problem = f"line {exc.lineno} column {exc.colno}: {exc.msg}"
+    if problem:  # raised outside the except: the decode error's .doc is the whole file
+        raise CredentialsError(f"{origin}: invalid JSON at {problem}", source=origin)
     if not isinstance(doc, dict):
         raise CredentialsError(f"{origin}: expected a JSON object", source=origin)
     auths = doc if legacy else doc.get("auths", {})
@@ -106,13 +109,15 @@ def decode_entry(entry: Mapping[str, Any], origin: str) -> Credentials:
     password = str(entry.get("password") or "")
     auth = entry.get("auth")
     if auth:
+        text = None
         try:
             raw = str(auth).strip()
             decoded = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
             text = decoded.decode("utf-8").rstrip("\x00")
         except (binascii.Error, ValueError, UnicodeDecodeError):
-            raise CredentialsError(f"{origin}: 'auth' is not valid base64",
-                                   source=origin) from None
+            pass  # raised below, outside the except: a UnicodeDecodeError holds the secret
+        if text is None:
+            raise CredentialsError(f"{origin}: 'auth' is not valid base64", source=origin)
         user, sep, secret = text.partition(":")
         if not sep or not user:
             raise CredentialsError(f"{origin}: 'auth' must encode 'username:password'",
@@ -191,19 +196,23 @@ def run_helper(
     program = f"docker-credential-{name}"
     path = shutil.which(program, path=env.get("PATH", os.defpath))
     if path is None:
-        raise CredentialHelperError(f"credential helper {program} not found on PATH",
-                                    helper=program, registry=registry)
+        raise CredentialHelperError(
+            f"credential helper {program}, configured for {registry}, is not on PATH",
+            helper=program, registry=registry)
+    # Failures are raised outside the except blocks: a TimeoutExpired holds the
+    # helper's partial output, which may be the secret (rule 7).
+    done, failure = None, ""
     try:
         done = subprocess.run(  # noqa: S603 (fixed argv, no shell)
             [path, "get"], input=key.encode(), capture_output=True, timeout=timeout,
             env=dict(env), check=False,
         )
     except subprocess.TimeoutExpired:
-        raise CredentialHelperError(f"credential helper {program} timed out after {timeout}s",
-                                    helper=program, registry=registry) from None
+        failure = f"credential helper {program} timed out after {timeout}s"
     except OSError as exc:
-        raise CredentialHelperError(f"cannot run credential helper {program}: {exc.strerror}",
-                                    helper=program, registry=registry) from None
+        failure = f"cannot run credential helper {program}: {exc.strerror}"
+    if done is None:
+        raise CredentialHelperError(failure, helper=program, registry=registry)
     out = done.stdout[:HELPER_OUTPUT_LIMIT].decode("utf-8", "replace").strip()
     if done.returncode != 0:
         if _NOT_FOUND in out.lower():
@@ -212,15 +221,51 @@ def run_helper(
         raise CredentialHelperError(
             f"credential helper {program} failed for {registry} (exit {done.returncode}): "
             f"{first}", helper=program, registry=registry)
+    username = secret = None
     try:
         answer = json.loads(out)
         username, secret = str(answer["Username"]), str(answer["Secret"])
     except (ValueError, KeyError, TypeError):
+        pass  # raised below, outside the except: the decode error holds the output
+    if username is None or secret is None:
         # Never echo the output: it may hold the secret.
         raise CredentialHelperError(
             f"credential helper {program} gave a malformed answer for {registry}",
-            helper=program, registry=registry) from None
+            helper=program, registry=registry)
     origin = f"credential helper {program} (key {key!r})"
     if username == "<token>":
         return Credentials(identity_token=secret, origin=origin)
     return Credentials(username=username, password=secret, origin=origin)
+
+
+def store(path: Path, key: str, username: str, password: str) -> None:
+    """Store Basic credentials under *key* in the credentials file at *path*.
+
+    As `docker login` and `podman login` write them: `auths[key].auth` = base64 of
+    `user:password`; the other keys and entries are kept. Written atomically (a
+    temporary file renamed over the old one), mode 0600, its folder 0700 when created.
+
+    Raises:
+        CredentialsError: the existing file is malformed (it is left as it was).
+    """
+    doc: object = {}
+    if path.is_file():
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, UnicodeDecodeError):
+            doc = None
+    if not isinstance(doc, dict) or not isinstance(doc.get("auths", {}), dict):
+        raise CredentialsError(f"{path}: not a credentials file; left as it is",
+                               source=str(path))
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    doc.setdefault("auths", {})[key] = {"auth": token}
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=".auth.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as out:
+            json.dump(doc, out, indent=2)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

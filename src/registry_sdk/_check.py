@@ -78,7 +78,7 @@ def _decode_diagnostics(body: bytes) -> tuple[Diagnostic, ...] | None:
     return None
 
 
-def _read_capped(response: ResponseLike) -> bytes:
+def _error_body(response: ResponseLike) -> bytes:
     """At most ERROR_BODY_LIMIT bytes of the body, through public API only.
 
     A streamed response is read; a preloaded urllib3 response answers `read()` with
@@ -137,7 +137,7 @@ def check_error(
     if not url:  # urllib3 responses know the URL they answer
         found = getattr(response, "url", None)
         url = found if isinstance(found, str) else ""
-    body = b"" if method.upper() == "HEAD" else _read_capped(response)
+    body = b"" if method.upper() == "HEAD" else _error_body(response)
     diagnostics = list(_decode_diagnostics(body) or ()) if body else []
     if not diagnostics and 400 <= status < 500:
         diagnostics.append(status_diagnostic(status, url))

@@ -142,11 +142,15 @@ def parse_token_response(body: bytes, *, realm: str, registry: str, now: float) 
     """Parse a token response; the body is never echoed in errors (security rule 4)."""
     if len(body) > TOKEN_BODY_LIMIT:
         raise TokenExchangeError("token response too large", registry=registry, realm=realm)
+    doc: object = None
+    valid = True
     try:
         doc = json.loads(body)
     except ValueError:
+        valid = False  # raised outside the except: the decode error's .doc is the body
+    if not valid:
         raise TokenExchangeError("token response is not JSON", registry=registry,
-                                 realm=realm) from None
+                                 realm=realm)
     if not isinstance(doc, dict):
         raise TokenExchangeError("token response is not a JSON object", registry=registry,
                                  realm=realm)

@@ -7,7 +7,6 @@ Exit codes: 0 success; 1 a registry, network or content error; 2 bad usage or in
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import logging
 import os
@@ -15,7 +14,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from registry_sdk.errors import (
     AuthenticationError,
@@ -167,39 +166,47 @@ def _cmd_login(args: argparse.Namespace) -> int:
         raise AuthenticationError(f"login to {registry} failed: the registry answered "
                                   f"{resp.status}", registry=registry.name)
     path = _auth_file(args.config)
-    doc = json.loads(path.read_text()) if path.is_file() else {}
     docker_hub = registry.name == "docker.io" and args.config == "docker"
-    key = F.HUB_KEY if docker_hub else registry.name
-    token = base64.b64encode(f"{args.username}:{password}".encode()).decode()
-    doc.setdefault("auths", {})[key] = {"auth": token}
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=".auth.", dir=path.parent)
-    with os.fdopen(fd, "w") as out:
-        json.dump(doc, out, indent=2)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    F.store(path, F.HUB_KEY if docker_hub else registry.name, args.username, password)
     print(f"Login succeeded: credentials for {registry} stored in {path}")
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors on one line (as every error of this CLI)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
+
+
+def _common_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """The options every command takes, before or after the command name."""
+    parser.add_argument("--insecure", action="store_true", default=default,
+                        help="allow plain http to this registry")
+    parser.add_argument("--ca-cert", metavar="FILE", default=default,
+                        help="CA bundle to verify TLS with")
+    parser.add_argument("--json", action="store_true", default=default, help="print JSON")
+    parser.add_argument("-v", "--verbose", action="store_true", default=default,
+                        help="show the auth flow on stderr (secrets redacted)")
+
+
 def _build_parser() -> argparse.ArgumentParser:
     """The argument parser."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--insecure", action="store_true",
-                        help="allow plain http to this registry")
-    common.add_argument("--ca-cert", metavar="FILE", help="CA bundle to verify TLS with")
-    common.add_argument("--json", action="store_true", help="print JSON")
-    common.add_argument("-v", "--verbose", action="store_true",
-                        help="show the auth flow on stderr (secrets redacted)")
-    parser = argparse.ArgumentParser(
+    # After the command, an option left out must not undo the same option given before
+    # it (`registry-sdk -v tags REF`): the subcommands' copies default to SUPPRESS.
+    common = _Parser(add_help=False)
+    _common_options(common, argparse.SUPPRESS)
+    parser = _Parser(
         prog="registry-sdk", description="Talk to OCI / Docker container registries.",
         epilog="exit codes: 0 ok, 1 error, 2 bad input, 3 authentication refused, "
                "4 not found")
-    sub = parser.add_subparsers(dest="command", required=True)
+    _common_options(parser, None)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add(name: str, func: Callable[[argparse.Namespace], int], text: str,
             ) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=text, description=text, parents=[common])
+        p = sub.add_parser(name, help=text, description=text, parents=[common],
+                           prog=f"registry-sdk {name}")
         p.set_defaults(func=func)
         return p
 
@@ -241,6 +248,14 @@ def _exit_code(exc: RegistryError) -> int:
     return EXIT_ERROR
 
 
+def _one_line(exc: RegistryError) -> str:
+    """An error as one line: a bad reference quotes the input and the column."""
+    if isinstance(exc, InvalidReference):
+        return f"{exc.message}: {exc.source!r} (column {exc.span[0] + 1})"
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _build_parser().parse_args(argv)
@@ -252,8 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except RegistryError as exc:
-        first = str(exc) if isinstance(exc, InvalidReference) else str(exc).splitlines()[0]
-        print(f"registry-sdk: {first}", file=sys.stderr)
+        print(f"registry-sdk: {_one_line(exc)}", file=sys.stderr)
         return _exit_code(exc)
     except OSError as exc:
         print(f"registry-sdk: {exc.strerror or exc}", file=sys.stderr)

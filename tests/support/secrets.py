@@ -2,13 +2,15 @@
 
 `SecretScanner` records every log record of the `registry_sdk` loggers and every
 `RegistryError` constructed while it is installed; `leaks()` lists any whose rendered
-message, `str()` or `repr()` contains the marker.
+message, `str()`, `repr()`, attributes, chained `__cause__`/`__context__` (and theirs)
+or formatted traceback contains the marker (security rules 4 and 7).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -54,7 +56,41 @@ class SecretScanner(logging.Handler):
     def leaks(self) -> list[str]:
         found = [f"log: {m}" for m in self.records if MARKER in m]
         for exc in self.errors:
-            for text in (str(exc), repr(exc)):
-                if MARKER in text:
-                    found.append(f"{type(exc).__name__}: {text}")
+            found += [f"{type(exc).__name__}: {where}" for where in exception_leaks(exc)]
         return found
+
+
+def exception_leaks(exc: BaseException, marker: str = MARKER) -> list[str]:
+    """Where *marker* shows in *exc*: its text, attributes, chain or formatted traceback."""
+    out: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    depth = 0
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        label = f"chain[{depth}] {type(current).__name__}"
+        for text in (str(current), repr(current)):
+            if marker in text:
+                out.append(f"{label} text: {text[:200]}")
+        for name, value in vars(current).items():
+            if marker in repr(value):
+                out.append(f"{label} attribute {name}")
+        for arg in current.args:
+            if marker in repr(arg):
+                out.append(f"{label} args")
+        current = current.__cause__ or current.__context__
+        depth += 1
+    if marker in formatted_traceback(exc):
+        out.append("formatted traceback")
+    return out
+
+
+def formatted_traceback(exc: BaseException) -> str:
+    """The traceback a user's log would show, less the lines of the tests' own frames
+    (test code spells its secrets out; what matters is what the library puts there)."""
+    parts: list[str] = []
+    for item in traceback.TracebackException.from_exception(exc).format():
+        if 'File "' in item and "/tests/" in item.split('File "', 1)[1].split('"', 1)[0]:
+            continue
+        parts.append(item)
+    return "".join(parts)

@@ -184,7 +184,8 @@ def test_helper_failures_are_typed(tree: Tree, script: str, message: str) -> Non
 def test_missing_helper(tree: Tree) -> None:
     """A helper that is not on PATH is a typed error, not anonymous."""
     tree.docker({"credHelpers": {"r.example": "nope"}})
-    with pytest.raises(CredentialHelperError, match="docker-credential-nope not found on PATH"):
+    with pytest.raises(CredentialHelperError,
+                       match="docker-credential-nope, configured for r.example, is not on"):
         tree.creds("r.example")
 
 
