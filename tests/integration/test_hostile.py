@@ -166,3 +166,52 @@ def test_a_challenge_from_a_redirect_target_is_not_answered(faulty_stack: Stack)
         assert info.value.status == 401
         assert thief_realm.seen == []
         assert all("Authorization" not in s.headers for s in cdn.seen)
+
+
+@pytest.mark.parametrize("location", [
+    "http://169.254.169.254/latest/meta-data/",
+    "https://169.254.169.254/latest/meta-data/iam/",
+    "https://10.20.30.40/token",
+    "http://[fe80::1]/token",
+])
+def test_token_server_redirects_are_validated_hop_by_hop(location: str) -> None:
+    """A realm that answers 302 to a metadata or private address: refused before anything
+    is sent there (SecurityError rule 'redirect'), credentials never leave.
+
+    Fakes: a registry and a token server that redirect (distribution cannot be made to).
+    """
+    def token(_: Seen) -> tuple[int, dict[str, str], bytes]:
+        return 302, {"Location": location}, b""
+
+    with FakeServer(routes={("GET", "/token"): token}) as auth:
+        def challenge(_: Seen) -> tuple[int, dict[str, str], bytes]:
+            realm = f"http://{auth.address}/token"
+            return 401, {"WWW-Authenticate": f'Bearer realm="{realm}",service="s"'}, b""
+
+        with FakeServer(fallback=challenge) as reg:
+            client = Client(keychain=StaticKeychain({reg.address: Basic("u", "pw-SECRET")}))
+            with pytest.raises(SecurityError) as info:
+                client.list_tags(f"{reg.address}/team/app")
+    assert info.value.rule == "redirect"
+    assert [s.path.split("?")[0] for s in auth.seen] == ["/token"]  # one hop, no more
+
+
+def test_token_server_redirect_on_its_own_host_still_works() -> None:
+    """A token server that moved its endpoint on the same host keeps working."""
+    def old(_: Seen) -> tuple[int, dict[str, str], bytes]:
+        return 302, {"Location": "/v2/token"}, b""
+
+    def new(seen: Seen) -> tuple[int, dict[str, str], bytes]:
+        assert seen.headers.get("Authorization", "").startswith("Basic ")
+        return 200, {}, b'{"token": "t1"}'
+
+    with FakeServer(routes={("GET", "/token"): old, ("GET", "/v2/token"): new}) as auth:
+        def serve(seen: Seen) -> tuple[int, dict[str, str], bytes]:
+            if seen.headers.get("Authorization") == "Bearer t1":
+                return 200, {}, b'{"name":"team/app","tags":["v1"]}'
+            realm = f"http://{auth.address}/token"
+            return 401, {"WWW-Authenticate": f'Bearer realm="{realm}",service="s"'}, b""
+
+        with FakeServer(fallback=serve) as reg:
+            client = Client(keychain=StaticKeychain({reg.address: Basic("u", "pw-SECRET")}))
+            assert client.list_tags(f"{reg.address}/team/app") == ["v1"]
