@@ -39,6 +39,12 @@ def config(folder: Path, address: str, user: str, password: str) -> dict[str, st
     return {"DOCKER_CONFIG": str(folder), "HOME": str(folder)}
 
 
+def test_both_refusals_share_one_family() -> None:
+    """Basic refusals (Unauthorized) and token refusals are both AuthenticationErrors."""
+    assert issubclass(Unauthorized, AuthenticationError)
+    assert issubclass(TokenExchangeError, AuthenticationError)
+
+
 def test_basic_wrong_password_names_user_and_file(basic_registry: RunningRegistry,
                                                   tmp_path: Path) -> None:
     """Basic registry, wrong stored password: Unauthorized naming alice and the file."""
@@ -47,7 +53,7 @@ def test_basic_wrong_password_names_user_and_file(basic_registry: RunningRegistr
             pytest.raises(Unauthorized) as info:
         client.list_tags(f"{basic_registry.address}/team/app")
     exc = info.value
-    assert isinstance(exc, AuthenticationError) and exc.status == 401
+    assert exc.status == 401
     assert exc.username == "alice"
     assert str(tmp_path / "config.json") in exc.origin
     assert "refused user 'alice' from" in str(exc)
@@ -74,7 +80,7 @@ def test_token_wrong_password_is_an_authentication_error(token_stack: Stack,
             pytest.raises(TokenExchangeError) as info:
         client.list_tags(f"{reg.address}/alice/app")
     exc = info.value
-    assert isinstance(exc, AuthenticationError) and exc.status == 401
+    assert exc.status == 401
     assert "refused user 'alice' from" in str(exc) and exc.username == "alice"
     assert "SECRET" not in str(exc)
 
