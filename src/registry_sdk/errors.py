@@ -5,6 +5,7 @@ RegistryError
 ├── InvalidReference (ValueError)      kind, source, span
 ├── InvalidScope (ValueError)          source
 ├── InvalidChallenge (ValueError)      source
+├── InvalidPlatform (ValueError)       source
 ├── CredentialsError                   source (file, key or helper), registry
 │   └── CredentialHelperError          helper
 ├── SecurityError                      rule, url (redacted): refused before sending
@@ -13,8 +14,10 @@ RegistryError
 ├── AuthenticationError                registry
 │   └── TokenExchangeError             realm (redacted), status
 ├── RegistryResponseError              method, url, status, diagnostics, retry_after
+├── NoMatchingPlatform (LookupError)   wanted, available, digest
 └── InvalidResponse                    what, errors
-    └── DigestMismatch                 expected, actual
+    ├── DigestMismatch                 expected, actual
+    └── ManifestKindMismatch           expected, found, digest, media_type
 ```
 
 Every exception keeps its data as attributes, pickles, and never carries a password,
@@ -38,9 +41,12 @@ from registry_sdk._errors import (
     DigestMismatch,
     ErrorCode,
     InvalidChallenge,
+    InvalidPlatform,
     InvalidReference,
     InvalidResponse,
     InvalidScope,
+    ManifestKindMismatch,
+    NoMatchingPlatform,
     ReferenceErrorKind,
     RegistryError,
     RegistryResponseError,
@@ -59,9 +65,12 @@ __all__ = [
     "DigestMismatch",
     "ErrorCode",
     "InvalidChallenge",
+    "InvalidPlatform",
     "InvalidReference",
     "InvalidResponse",
     "InvalidScope",
+    "ManifestKindMismatch",
+    "NoMatchingPlatform",
     "ReferenceErrorKind",
     "RegistryError",
     "RegistryResponseError",

@@ -3,9 +3,10 @@ import enum
 from _typeshed import Incomplete
 from collections.abc import Mapping
 from registry_sdk._check import check_error as check_error
+from registry_sdk.models import Platform
 from typing import Any, Protocol
 
-__all__ = ['AuthenticationError', 'CredentialHelperError', 'CredentialsError', 'Diagnostic', 'DigestMismatch', 'ErrorCode', 'InvalidChallenge', 'InvalidReference', 'InvalidResponse', 'InvalidScope', 'ReferenceErrorKind', 'RegistryError', 'RegistryResponseError', 'ResponseLike', 'SecurityError', 'TokenExchangeError', 'TransportError', 'TransportTimeout', 'check_error']
+__all__ = ['AuthenticationError', 'CredentialHelperError', 'CredentialsError', 'Diagnostic', 'DigestMismatch', 'ErrorCode', 'InvalidChallenge', 'InvalidPlatform', 'InvalidReference', 'InvalidResponse', 'InvalidScope', 'ManifestKindMismatch', 'NoMatchingPlatform', 'ReferenceErrorKind', 'RegistryError', 'RegistryResponseError', 'ResponseLike', 'SecurityError', 'TokenExchangeError', 'TransportError', 'TransportTimeout', 'check_error']
 
 class RegistryError(Exception):
     message: Incomplete
@@ -119,6 +120,23 @@ class DigestMismatch(InvalidResponse):
     expected: Incomplete
     actual: Incomplete
     def __init__(self, message: str = '', *, expected: str, actual: str, what: str = '') -> None: ...
+
+class InvalidPlatform(RegistryError, ValueError):
+    source: str
+    def __init__(self, message: str, *, source: str = '') -> None: ...
+
+class ManifestKindMismatch(InvalidResponse):
+    expected: str
+    found: str
+    digest: str
+    media_type: str
+    def __init__(self, message: str = '', *, expected: str, found: str, digest: str = '', media_type: str = '') -> None: ...
+
+class NoMatchingPlatform(RegistryError, LookupError):
+    wanted: Platform | None
+    available: tuple[Platform, ...]
+    digest: str
+    def __init__(self, message: str = '', *, wanted: Platform | None, available: tuple[Platform, ...] = (), digest: str = '') -> None: ...
 
 class ResponseLike(Protocol):
     @property
