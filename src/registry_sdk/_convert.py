@@ -77,20 +77,18 @@ def _json_name(cls: type[Any], name: str) -> str:
 def parse_time(value: object) -> datetime.datetime:
     """An RFC 3339 time as Go writes it, timezone aware (no zone reads as UTC).
 
-    Python 3.11's `fromisoformat` takes six fractional digits; Go writes up to nine,
-    so the extra (nanosecond) digits are dropped.
+    Go writes up to nine fractional digits; `fromisoformat` (Python 3.11 and later)
+    reads any number and keeps microseconds, dropping the rest, as documented.
     """
     if not isinstance(value, str):
         raise TypeError(f"expected an RFC 3339 time string, not {type(value).__name__}")
     match = _RFC3339.fullmatch(value.strip())
     if match is None:
         raise ValueError(f"not an RFC 3339 time: {value!r}")
-    frac = (match["frac"] or "")[:6]
+    frac = f".{match['frac']}" if match["frac"] else ""
     zone = match["zone"] or "Z"
     zone = "+00:00" if zone in "Zz" else zone
-    parsed = datetime.datetime.fromisoformat(
-        f"{match['date']}T{match['time']}{'.' + frac.ljust(6, '0') if frac else ''}{zone}")
-    return parsed
+    return datetime.datetime.fromisoformat(f"{match['date']}T{match['time']}{frac}{zone}")
 
 
 def format_time(value: datetime.datetime) -> str:
