@@ -456,11 +456,13 @@ class NoMatchingPlatform(RegistryError, LookupError):
         self.wanted = wanted
         self.available = tuple(available)
         self.digest = digest
-        where = f"index {digest}" if digest else "the index"
-        listed = ", ".join(str(p) for p in self.available) or "none"
-        if not message:
-            message = (f"{where} has no image for {wanted}; available: {listed}"
-                       if wanted is not None else
-                       f"{where} has several platforms and none was chosen; "
-                       f"available: {listed}")
-        super().__init__(message)
+        super().__init__(message or self._render())
+
+    def _render(self) -> str:
+        where = f"index {self.digest}" if self.digest else "the index"
+        listed = ", ".join(str(p) for p in self.available)
+        if self.wanted is not None:
+            return f"{where} has no image for {self.wanted}; available: {listed or 'none'}"
+        if not self.available:
+            return f"{where} has no image of any platform"
+        return f"{where} has several platforms and none was chosen; available: {listed}"

@@ -268,6 +268,7 @@ def test_no_matching_platform_lists_what_exists() -> None:
     assert isinstance(exc, LookupError)
     assert str(NoMatchingPlatform(wanted=None, available=(P("amd64", "linux"),))) == (
         "the index has several platforms and none was chosen; available: linux/amd64")
+    assert str(NoMatchingPlatform(wanted=None)) == "the index has no image of any platform"
     assert str(NoMatchingPlatform(wanted=wanted)) == (
         "the index has no image for linux/riscv64; available: none")
     copy = pickle.loads(pickle.dumps(exc))
