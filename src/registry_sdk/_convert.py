@@ -2,9 +2,10 @@
 
 Names are camelCase (`media_type` is `mediaType`) unless listed in `_NAMES`: the OCI
 spec's dotted names and Go's image-config spellings (`Env`, `WorkingDir`, `diff_ids`).
-A JSON `null` reads as an absent field (Docker writes `"Env": null`). Output keys follow
-`_ORDER` (the OCI spec's order, which is Go's struct order) and mapping keys are sorted,
-so the same model always serialises to the same bytes.
+A JSON `null` reads as an absent field (Docker writes `"Env": null`); strings, integers
+and booleans must be exactly those JSON types (no `"5"` for 5, no `"false"` for True).
+Output keys follow `_ORDER` (the OCI spec's order, which is Go's struct order) and
+mapping keys are sorted, so the same model always serialises to the same bytes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
+from cattrs.errors import AttributeValidationNote
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from registry_sdk._errors import InvalidResponse
@@ -115,6 +117,17 @@ def _as_set(value: tuple[str, ...]) -> dict[str, Any]:
     return {k: {} for k in value}
 
 
+def _exactly(kind: type[Any]) -> Callable[[Any, type[Any]], Any]:
+    # cattrs' default hooks call str(), int(), bool() on anything: "size": "5" would
+    # read as 5 and "empty_layer": "false" as True. JSON types are kept exact instead.
+    def hook(value: Any, _: type[Any]) -> Any:  # noqa: ANN401 (JSON input)
+        if type(value) is not kind:
+            raise TypeError(f"expected a JSON {kind.__name__}, not {type(value).__name__}")
+        return value
+
+    return hook
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(omit_if_default=True, forbid_extra_keys=False)
 
@@ -162,6 +175,8 @@ def _make_converter() -> cattrs.Converter:
 
     conv.register_structure_hook_factory(attrs.has, structure_factory)
     conv.register_unstructure_hook_factory(attrs.has, unstructure_factory)
+    for kind in (str, int, bool):
+        conv.register_structure_hook(kind, _exactly(kind))
     conv.register_structure_hook(datetime.datetime, lambda v, _: parse_time(v))
     conv.register_unstructure_hook(datetime.datetime, format_time)
     conv.register_unstructure_hook_func(
@@ -172,11 +187,26 @@ def _make_converter() -> cattrs.Converter:
 converter = _make_converter()
 
 
+def _use_json_names(exc: cattrs.BaseValidationError) -> None:
+    """Rename the attribute notes cattrs attaches, so error paths are JSON paths."""
+    cls = exc.cl if isinstance(exc, cattrs.ClassValidationError) else None
+    for sub in exc.exceptions:
+        notes = getattr(sub, "__notes__", [])
+        sub.__notes__ = [
+            AttributeValidationNote(str(n), _json_name(cls, n.name), n.type)
+            if cls is not None and attrs.has(cls) and isinstance(n, AttributeValidationNote)
+            else n for n in notes]
+        if isinstance(sub, cattrs.BaseValidationError):
+            _use_json_names(sub)
+
+
 def structure(data: Any, cls: type[T], what: str) -> T:  # noqa: ANN401 (JSON input)
     """Structure decoded JSON into *cls*; failures become InvalidResponse with paths."""
     try:
         return converter.structure(data, cls)
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        if isinstance(exc, cattrs.BaseValidationError):
+            _use_json_names(exc)
         errors = tuple(cattrs.transform_error(exc))
         raise InvalidResponse(f"{what} does not have the expected shape: {'; '.join(errors)}",
                               what=what, errors=errors) from None

@@ -293,12 +293,17 @@ def test_image_config_written_with_go_names() -> None:
     assert config.platform.matches("windows(10.0.17763)/amd64")
 
 
-# The paths name the Python fields (cattrs reports attribute names, not JSON names).
 _BAD_TIME = "invalid value for type, expected datetime.datetime | None @ $.created"
 BAD_CONFIGS = {
     "no os": (b'{"architecture": "amd64"}', "required field missing @ $.os"),
+    "bad os.version": (b'{"architecture": "a", "os": "o", "os.version": 1}',
+                       "invalid value for type, expected str | None @ $.os.version"),
+    "bad diff_ids": (b'{"architecture": "a", "os": "o", "rootfs": {"diff_ids": 5}}',
+                     "invalid value for type, expected tuple @ $.rootfs.diff_ids"),
+    "bad history": (b'{"architecture": "a", "os": "o", "history": [{"empty_layer": "x"}]}',
+                    "invalid value for type, expected bool @ $.history[0].empty_layer"),
     "ports not an object": (b'{"architecture": "a", "os": "o", "config": {"ExposedPorts": [1]}}',
-                            "invalid value for type, expected tuple @ $.config.exposed_ports"),
+                            "invalid value for type, expected tuple @ $.config.ExposedPorts"),
     "bad time": (b'{"architecture": "a", "os": "o", "created": "yesterday"}',
                  _BAD_TIME),
     "time not a string": (b'{"architecture": "a", "os": "o", "created": 5}',
@@ -352,6 +357,29 @@ FORMATTED = {
 def test_times_written_as_go_does(expected: str, value: datetime.datetime) -> None:
     """Go's RFC3339Nano shape: trailing zeros trimmed, Z for UTC, offsets kept."""
     assert format_time(value) == expected
+
+
+CHILD = {"mediaType": OCI_MANIFEST, "digest": D, "size": 7}
+STRICT = {
+    "size as string": ({**CHILD, "size": "7"},
+                       "invalid value for type, expected int @ $.size"),
+    "size as bool": ({**CHILD, "size": True},
+                     "invalid value for type, expected int @ $.size"),
+    "size as float": ({**CHILD, "size": 7.0},
+                      "invalid value for type, expected int @ $.size"),
+    "digest as number": ({**CHILD, "digest": 5},
+                         "invalid value for type, expected str @ $.digest"),
+    "annotation value as number": ({**CHILD, "annotations": {"a": 1}},
+                                   "invalid value for type, expected str @ $.annotations['a']"),
+}
+
+
+@pytest.mark.parametrize(("doc", "error"), STRICT.values(), ids=list(STRICT))
+def test_json_types_are_exact(doc: dict[str, Any], error: str) -> None:
+    """No coercion: a string is not an int, a number not a string, a bool not an int."""
+    with pytest.raises(InvalidResponse) as info:
+        structure(doc, Descriptor, "descriptor")
+    assert info.value.errors == (error,)
 
 
 def test_null_reads_as_absent() -> None:
