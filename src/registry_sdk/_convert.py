@@ -97,14 +97,10 @@ def format_time(value: datetime.datetime) -> str:
     """Go's RFC 3339 with nanoseconds: trailing fractional zeros trimmed, `Z` for UTC."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=datetime.UTC)
-    text = value.isoformat()
-    base, sep, zone = text[:19], text[19:], ""
-    if sep.startswith("."):
-        frac, zone = sep[1:7], sep[7:]
-        base += "." + frac.rstrip("0") if frac.rstrip("0") else ""
-    else:
-        zone = sep
-    return base + ("Z" if zone == "+00:00" else zone)
+    text = value.isoformat()  # YYYY-MM-DDTHH:MM:SS[.ffffff]+HH:MM
+    base, rest = text[:19], text[19:]
+    frac, zone = (rest[1:7].rstrip("0"), rest[7:]) if rest.startswith(".") else ("", rest)
+    return base + (f".{frac}" if frac else "") + ("Z" if zone == "+00:00" else zone)
 
 
 def _keys(value: object) -> tuple[str, ...]:
