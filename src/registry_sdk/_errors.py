@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from registry_sdk._redact import redact_url
 
@@ -20,9 +20,12 @@ __all__ = [
     "DigestMismatch",
     "ErrorCode",
     "InvalidChallenge",
+    "InvalidPlatform",
     "InvalidReference",
     "InvalidResponse",
     "InvalidScope",
+    "ManifestKindMismatch",
+    "NoMatchingPlatform",
     "ReferenceErrorKind",
     "RegistryError",
     "RegistryResponseError",
@@ -438,3 +441,74 @@ class ResponseLike(Protocol):
     def read(self, amt: int | None = None) -> bytes:
         """Read up to *amt* bytes of the body."""
 
+
+
+# ------------------------------------------------------------- platforms and manifests
+
+if TYPE_CHECKING:  # pragma: no cover (annotations only; models imports this module)
+    from registry_sdk.models import Platform
+
+
+class InvalidPlatform(RegistryError, ValueError):
+    """A platform specifier (``linux/arm64``, ``windows(10.0.17763)/amd64``) is invalid.
+
+    Attributes:
+        source: the string that was parsed.
+    """
+
+    def __init__(self, message: str, *, source: str = "") -> None:
+        super().__init__(message)
+        self.source = source
+
+
+class ManifestKindMismatch(InvalidResponse):
+    """A manifest is an image where an index was needed, or the other way round.
+
+    Attributes:
+        expected: the kind asked for, ``"image"`` or ``"index"``.
+        found: the kind the manifest is.
+        digest: the manifest's digest.
+        media_type: the manifest's media type.
+    """
+
+    def __init__(
+        self, message: str = "", *, expected: str, found: str, digest: str = "",
+        media_type: str = "",
+    ) -> None:
+        super().__init__(
+            message or (f"manifest {digest or '(no digest)'} is an {found} "
+                        f"({media_type or 'no media type'}), not an {expected}"),
+            what="manifest",
+        )
+        self.expected = expected
+        self.found = found
+        self.digest = digest
+        self.media_type = media_type
+
+
+class NoMatchingPlatform(RegistryError, LookupError):
+    """No child of an index is for the wanted platform, or none was wanted among several.
+
+    Attributes:
+        wanted: the platform asked for (``None`` when none was given).
+        available: the platforms the index offers, in index order.
+        digest: the index's digest, when known.
+    """
+
+    def __init__(
+        self, message: str = "", *, wanted: Platform | None,
+        available: tuple[Platform, ...] = (), digest: str = "",
+    ) -> None:
+        self.wanted = wanted
+        self.available = tuple(available)
+        self.digest = digest
+        super().__init__(message or self._render())
+
+    def _render(self) -> str:
+        where = f"index {self.digest}" if self.digest else "the index"
+        listed = ", ".join(str(p) for p in self.available)
+        if self.wanted is not None:
+            return f"{where} has no image for {self.wanted}; available: {listed or 'none'}"
+        if not self.available:
+            return f"{where} has no image of any platform"
+        return f"{where} has several platforms and none was chosen; available: {listed}"

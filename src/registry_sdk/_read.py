@@ -18,13 +18,10 @@ from registry_sdk._http import read_capped
 from registry_sdk._links import next_link
 from registry_sdk.errors import RegistryResponseError
 from registry_sdk.models import (
-    INDEX_MEDIA_TYPES,
     MANIFEST_ACCEPT,
-    MANIFEST_MEDIA_TYPES,
     OCI_INDEX,
     Descriptor,
     ImageIndex,
-    ImageManifest,
     Manifest,
     TagList,
 )
@@ -130,7 +127,7 @@ def get_manifest(client: Client, ref: Tag | Digest, accept: Collection[str],
     content_type = media_type(resp.headers.get("Content-Type"))
     raw = read_capped(resp, max_size, "manifest", method="GET", url=url)
     digest = verify(raw, ref, header_digest)
-    return decode(raw, content_type, digest)
+    return Manifest.parse(raw, media_type=content_type or None, digest=digest)
 
 
 def verify(raw: bytes, ref: Tag | Digest, header: str | None) -> str:
@@ -144,31 +141,6 @@ def verify(raw: bytes, ref: Tag | Digest, header: str | None) -> str:
         if actual != expected:
             raise DigestMismatch(expected=expected, actual=actual, what=f"manifest {ref}")
     return ref.digest if isinstance(ref, Digest) else header or digest_of(raw)
-
-
-def decode(raw: bytes, content_type: str, digest: str) -> Manifest:
-    """Decode manifest bytes, negotiating between Content-Type and the body's mediaType."""
-    try:
-        doc = json.loads(raw)
-    except ValueError:
-        doc = None
-    if not isinstance(doc, dict):
-        raise InvalidResponse("manifest is not a JSON object", what="manifest")
-    body_type = doc.get("mediaType")
-    known = MANIFEST_MEDIA_TYPES | INDEX_MEDIA_TYPES
-    if content_type in known and isinstance(body_type, str) and body_type != content_type:
-        raise InvalidResponse(f"manifest mediaType {body_type!r} disagrees with "
-                              f"Content-Type {content_type!r}", what="manifest")
-    kind = content_type if content_type in known else (
-        body_type if isinstance(body_type, str) else content_type)
-    is_index = kind in INDEX_MEDIA_TYPES or (
-        kind not in MANIFEST_MEDIA_TYPES and "manifests" in doc)
-    if kind not in known and not is_index and "config" not in doc:
-        raise InvalidResponse(f"unsupported manifest media type {kind!r}", what="manifest")
-    content: ImageManifest | ImageIndex = (
-        _convert.structure(doc, ImageIndex, "index") if is_index
-        else _convert.structure(doc, ImageManifest, "manifest"))
-    return Manifest(digest, kind, raw, content)
 
 
 def head_manifest(client: Client, ref: Tag | Digest) -> Descriptor:

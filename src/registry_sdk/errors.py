@@ -5,6 +5,7 @@ RegistryError
 ├── InvalidReference (ValueError)      kind, source, span
 ├── InvalidScope (ValueError)          source
 ├── InvalidChallenge (ValueError)      source
+├── InvalidPlatform (ValueError)       source
 ├── CredentialsError                   source (file, key or helper), registry
 │   └── CredentialHelperError          helper
 ├── SecurityError                      rule, url (redacted): refused before sending
@@ -14,8 +15,10 @@ RegistryError
 │   ├── TokenExchangeError             realm (redacted), status
 │   └── Unauthorized (also a RegistryResponseError: a 401)
 ├── RegistryResponseError              method, url, status, diagnostics, retry_after
+├── NoMatchingPlatform (LookupError)   wanted, available, digest
 └── InvalidResponse                    what, errors
-    └── DigestMismatch                 expected, actual
+    ├── DigestMismatch                 expected, actual
+    └── ManifestKindMismatch           expected, found, digest, media_type
 ```
 
 Every exception keeps its data as attributes, pickles, and never carries a password,
@@ -39,9 +42,12 @@ from registry_sdk._errors import (
     DigestMismatch,
     ErrorCode,
     InvalidChallenge,
+    InvalidPlatform,
     InvalidReference,
     InvalidResponse,
     InvalidScope,
+    ManifestKindMismatch,
+    NoMatchingPlatform,
     ReferenceErrorKind,
     RegistryError,
     RegistryResponseError,
@@ -61,9 +67,12 @@ __all__ = [
     "DigestMismatch",
     "ErrorCode",
     "InvalidChallenge",
+    "InvalidPlatform",
     "InvalidReference",
     "InvalidResponse",
     "InvalidScope",
+    "ManifestKindMismatch",
+    "NoMatchingPlatform",
     "ReferenceErrorKind",
     "RegistryError",
     "RegistryResponseError",

@@ -1,12 +1,13 @@
-from _typeshed import Incomplete
-from collections.abc import Callable as Callable
-from registry_sdk.errors import InvalidResponse as InvalidResponse
-from registry_sdk.models import TagList as TagList
+import datetime
 from typing import Any, TypeVar
 
-T = TypeVar('T')
-converter: Incomplete
+import cattrs
 
+T = TypeVar('T')
+converter: cattrs.Converter
+
+def parse_time(value: object) -> datetime.datetime: ...
+def format_time(value: datetime.datetime) -> str: ...
 def structure(data: Any, cls: type[T], what: str) -> T: ...
 def loads(raw: bytes, cls: type[T], what: str) -> T: ...
 def unstructure(obj: object) -> Any: ...

@@ -1,8 +1,9 @@
 import enum
 from collections.abc import Mapping
+from registry_sdk.models import Platform
 from typing import Any, Protocol
 
-__all__ = ['AuthenticationError', 'CredentialHelperError', 'CredentialsError', 'Diagnostic', 'DigestMismatch', 'ErrorCode', 'InvalidChallenge', 'InvalidReference', 'InvalidResponse', 'InvalidScope', 'ReferenceErrorKind', 'RegistryError', 'RegistryResponseError', 'ResponseLike', 'SecurityError', 'TokenExchangeError', 'TransportError', 'TransportTimeout', 'Unauthorized', 'check_error']
+__all__ = ['AuthenticationError', 'CredentialHelperError', 'CredentialsError', 'Diagnostic', 'DigestMismatch', 'ErrorCode', 'InvalidChallenge', 'InvalidPlatform', 'InvalidReference', 'InvalidResponse', 'InvalidScope', 'ManifestKindMismatch', 'NoMatchingPlatform', 'ReferenceErrorKind', 'RegistryError', 'RegistryResponseError', 'ResponseLike', 'SecurityError', 'TokenExchangeError', 'TransportError', 'TransportTimeout', 'Unauthorized', 'check_error']
 
 class RegistryError(Exception):
     message: str
@@ -127,6 +128,23 @@ class DigestMismatch(InvalidResponse):
     expected: str
     actual: str
     def __init__(self, message: str = '', *, expected: str, actual: str, what: str = '') -> None: ...
+
+class InvalidPlatform(RegistryError, ValueError):
+    source: str
+    def __init__(self, message: str, *, source: str = '') -> None: ...
+
+class ManifestKindMismatch(InvalidResponse):
+    expected: str
+    found: str
+    digest: str
+    media_type: str
+    def __init__(self, message: str = '', *, expected: str, found: str, digest: str = '', media_type: str = '') -> None: ...
+
+class NoMatchingPlatform(RegistryError, LookupError):
+    wanted: Platform | None
+    available: tuple[Platform, ...]
+    digest: str
+    def __init__(self, message: str = '', *, wanted: Platform | None, available: tuple[Platform, ...] = (), digest: str = '') -> None: ...
 
 class ResponseLike(Protocol):
     @property
