@@ -14,7 +14,7 @@ import registry_sdk
 PUBLIC_MODULES = ["registry_sdk", "registry_sdk.name", "registry_sdk.scope", "registry_sdk.authn",
                   "registry_sdk.challenge", "registry_sdk.transport", "registry_sdk.client",
                   "registry_sdk.models", "registry_sdk.cli",
-                  "registry_sdk.errors"]
+                  "registry_sdk.errors", "registry_sdk.progress"]
 
 
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES)
