@@ -255,3 +255,21 @@ def test_sugar_with_the_default_client(basic_tls_registry: RunningRegistry, tmp_
     assert repo.tags() == ["v1"]
     assert repo.get_manifest("v1").digest == client_module.default_client().digest(
         repo.with_tag("v1"))
+
+
+def test_iter_catalog_is_lazy_and_max_pages_stops_quietly(
+        open_registry: RunningRegistry) -> None:
+    """iter_catalog reads one page at a time; a caller's max_pages is a limit, not an
+    error (issue 10)."""
+    for name in ("lazy/a", "lazy/b", "lazy/c"):
+        push_blob(Transport(open_registry.address, insecure=True),
+                  Repository.parse(f"{open_registry.address}/{name}"), [b"x"])
+    client = Client(keychain=StaticKeychain({}))
+    before = len([r for r in open_registry.requests() if "_catalog" in r[1]])
+    names = client.iter_catalog(open_registry.address, page_size=1)
+    first = next(names)
+    seen = [r for r in open_registry.requests() if "_catalog" in r[1]]
+    assert len(seen) - before == 1 and first
+    assert len(list(client.iter_catalog(open_registry.address, page_size=1,
+                                        max_pages=2))) == 2
+    assert len(client.catalog(open_registry.address, page_size=1, max_pages=2)) == 2

@@ -99,3 +99,70 @@ def client_api() -> None:
     catalog: list[str] = default_client().catalog("localhost:5000")
     t: Transport = client.transport(repo)
     print(tags, content, desc, data, referrers, catalog, t.url("/v2/"))
+
+
+def client_lifecycle_and_errors() -> None:
+    import io
+
+    from registry_sdk.client import BlobReader, Client, set_default_client
+    from registry_sdk.errors import (
+        AuthenticationError,
+        TokenExchangeError,
+        TransportError,
+        Unauthorized,
+    )
+    from registry_sdk.transport import StateStore, TokenCache, Transport
+
+    with Client(timeout=5.0) as client:  # seconds as a float
+        set_default_client(client)
+        try:
+            names: list[str] = list(client.iter_catalog("localhost:5000", max_pages=2))
+            with client.get_blob("localhost:5000/a@sha256:" + "a" * 64) as reader:
+                blob: BlobReader = reader
+                size: int | None = blob.size
+                print(names, size, blob.digest, blob.read_bytes)
+        except Unauthorized as exc:
+            who: str = exc.username + exc.origin + exc.registry
+            status: int = exc.status
+            print(who, status, exc.diagnostics)
+        except TokenExchangeError as exc:
+            print(exc.status, exc.realm, exc.username)
+        except AuthenticationError as exc:
+            print(exc.origin)
+        except TransportError as exc:
+            print(exc.method, exc.url)
+    set_default_client(None)
+    t = Transport("localhost:5000", ANONYMOUS, timeout=2.5, token_cache=TokenCache(),
+                  state=StateStore())
+    t.request("PUT", t.url("/v2/a/blobs/uploads/x"), body=io.BytesIO(b"data"))
+    t.request("PATCH", t.url("/v2/a/blobs/uploads/x"), body=iter([b"a", b"b"]),
+              headers={"Content-Length": "2"})
+    t.close()
+
+
+def images_and_platforms() -> None:
+    from registry_sdk.errors import InvalidPlatform, ManifestKindMismatch, NoMatchingPlatform
+    from registry_sdk.models import ImageConfig, ImageIndex, ImageManifest, Manifest, Platform
+    from registry_sdk.progress import Progress, ProgressAction, ProgressEvent
+
+    wanted = Platform.parse("linux/arm64/v8")
+    print(str(wanted), wanted.matches("linux/arm64"))
+    manifest = Manifest.parse(b"{}")
+    try:
+        image: ImageManifest = manifest.image
+        index: ImageIndex = manifest.index
+        print(image.layers, index.select(wanted), index.platforms)
+    except ManifestKindMismatch as exc:
+        print(exc.found)
+    except (InvalidPlatform, NoMatchingPlatform) as exc:
+        print(exc)
+    config: ImageConfig | None = None
+    if config is not None and config.config is not None:
+        env: tuple[str, ...] = config.config.env
+        print(env, config.created, config.rootfs.diff_ids)
+
+    def show(event: ProgressEvent) -> None:
+        print(event.done, event.total, event.action is ProgressAction.DOWNLOAD)
+
+    callback: Progress = show
+    print(callback)
