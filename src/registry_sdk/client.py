@@ -19,12 +19,12 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import urllib3
 
-from registry_sdk import _convert
+from registry_sdk import _convert, _push, _write
 from registry_sdk._blob import BlobReader, digest_of
 from registry_sdk._links import next_link
 from registry_sdk._token import TokenCache
@@ -48,6 +48,7 @@ from registry_sdk.models import (
     TagList,
 )
 from registry_sdk.name import Digest, Registry, Repository, Tag, parse_reference
+from registry_sdk.progress import Progress
 from registry_sdk.transport import RegistryState, Transport, read_capped
 
 __all__ = [
@@ -334,6 +335,81 @@ class Client:
         if isinstance(found.content, ImageIndex):
             return found.content
         return ImageIndex(2, (), OCI_INDEX)
+
+    # ---- writing
+
+    def blob_exists(self, ref: Digest | str) -> Descriptor | None:
+        """The blob's descriptor when *ref*'s repository has it (one HEAD), else None."""
+        return _push.blob_exists(self, Digest.parse(ref) if isinstance(ref, str) else ref)
+
+    def push_blob(self, repo: Repository | str, source: _push.BlobSource, *,
+                  digest: str | None = None, size: int | None = None,
+                  mount_from: Iterable[Repository | str] = (),
+                  progress: Progress | None = None) -> Descriptor:
+        """Upload a blob (bytes, a path, a binary file or an iterable of bytes).
+
+        With the digest known up front (bytes; *digest* given; a path or seekable file,
+        hashed first) an existing blob costs one HEAD and `mount_from` repositories of
+        the same registry are tried before any upload. Small blobs go in one POST + PUT,
+        larger ones in PATCH chunks, hashed while sent, memory flat. A broken upload
+        resumes where the session stands, or starts again when the source can be re-read.
+
+        Raises:
+            DigestMismatch: the bytes disagree with *digest* or *size* (nothing is
+                committed; the session is cancelled).
+            UploadError: the upload could not be finished (the session is cancelled).
+            RegistryResponseError, TransportError: as for every request.
+        """
+        repo = Repository.parse(repo) if isinstance(repo, str) else repo
+        return _push.push_blob(self, repo, source, digest=digest, size=size,
+                               mount_from=mount_from, progress=progress)
+
+    def mount_blob(self, src: Digest | str, dst: Repository | str) -> bool:
+        """Mount blob *src* into *dst* (same registry): True when mounted.
+
+        When the registry opens an upload session instead, it is cancelled and the
+        answer is False.
+        """
+        return _push.mount_blob(self, Digest.parse(src) if isinstance(src, str) else src,
+                                Repository.parse(dst) if isinstance(dst, str) else dst)
+
+    def put_manifest(self, target: Tag | Digest | Repository,
+                     manifest: Manifest | ImageManifest | ImageIndex | bytes, *,
+                     media_type: str | None = None) -> Descriptor:
+        """Put a manifest by tag, by digest, or by digest alone (a `Repository` target).
+
+        A fetched `Manifest` is sent as its exact bytes, a model serialised once, raw
+        bytes as they are. Everything it references must already be in the target
+        repository (security rule 8). A manifest with a `subject` on a registry without
+        the referrers API also updates the referrers fallback index.
+
+        Raises:
+            MissingReferences: blobs or child manifests are missing; nothing is put.
+            DigestMismatch: the bytes do not hash to a `Digest` target, or the registry
+                stored a different digest.
+            InvalidResponse: raw bytes of no known media type.
+        """
+        return _write.put_manifest(self, target, manifest, media_type=media_type)
+
+    def tag(self, src: Tag | Digest | str, new_tag: str) -> Descriptor:
+        """Tag the manifest *src* points at as *new_tag* in the same repository.
+
+        The manifest's bytes are kept exactly, so its digest does not change.
+        """
+        return _write.tag(self, _as_ref(src), new_tag)
+
+    def delete(self, ref: Tag | Digest | str) -> None:
+        """Delete a manifest by digest (or by tag where the registry supports it).
+
+        Raises:
+            UnsupportedOperation: the registry cannot delete by tag; `use_instead`
+                names the digest reference to delete.
+        """
+        _write.delete(self, _as_ref(ref))
+
+    def delete_blob(self, ref: Digest | str) -> None:
+        """Delete a blob from a repository."""
+        _push.delete_blob(self, Digest.parse(ref) if isinstance(ref, str) else ref)
 
 
 _default: Client | None = None

@@ -13,8 +13,12 @@ RegistryError
 ├── AuthenticationError                registry
 │   └── TokenExchangeError             realm (redacted), status
 ├── RegistryResponseError              method, url, status, diagnostics, retry_after
-└── InvalidResponse                    what, errors
-    └── DigestMismatch                 expected, actual
+├── InvalidResponse                    what, errors
+│   └── DigestMismatch                 expected, actual
+├── UploadError                        repository, digest: an upload that cannot finish
+├── MissingReferences                  repository, missing: rule 8 refused a manifest
+├── UnsupportedOperation               operation, registry, use_instead
+└── ConcurrentUpdate                   reference: a shared index kept changing
 ```
 
 Every exception keeps its data as attributes, pickles, and never carries a password,
@@ -32,6 +36,7 @@ from __future__ import annotations
 from registry_sdk._check import check_error
 from registry_sdk._errors import (
     AuthenticationError,
+    ConcurrentUpdate,
     CredentialHelperError,
     CredentialsError,
     Diagnostic,
@@ -41,6 +46,7 @@ from registry_sdk._errors import (
     InvalidReference,
     InvalidResponse,
     InvalidScope,
+    MissingReferences,
     ReferenceErrorKind,
     RegistryError,
     RegistryResponseError,
@@ -49,10 +55,13 @@ from registry_sdk._errors import (
     TokenExchangeError,
     TransportError,
     TransportTimeout,
+    UnsupportedOperation,
+    UploadError,
 )
 
 __all__ = [
     "AuthenticationError",
+    "ConcurrentUpdate",
     "CredentialHelperError",
     "CredentialsError",
     "Diagnostic",
@@ -62,6 +71,7 @@ __all__ = [
     "InvalidReference",
     "InvalidResponse",
     "InvalidScope",
+    "MissingReferences",
     "ReferenceErrorKind",
     "RegistryError",
     "RegistryResponseError",
@@ -70,6 +80,8 @@ __all__ = [
     "TokenExchangeError",
     "TransportError",
     "TransportTimeout",
+    "UnsupportedOperation",
+    "UploadError",
     "check_error",
 ]
 
