@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 from collections.abc import Collection, Iterable, Iterator
+from typing import IO
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import urllib3
@@ -342,7 +344,8 @@ class Client:
         """The blob's descriptor when *ref*'s repository has it (one HEAD), else None."""
         return _push.blob_exists(self, Digest.parse(ref) if isinstance(ref, str) else ref)
 
-    def push_blob(self, repo: Repository | str, source: _push.BlobSource, *,
+    def push_blob(self, repo: Repository | str,
+                  source: bytes | str | os.PathLike[str] | IO[bytes] | Iterable[bytes], *,
                   digest: str | None = None, size: int | None = None,
                   mount_from: Iterable[Repository | str] = (),
                   progress: Progress | None = None) -> Descriptor:

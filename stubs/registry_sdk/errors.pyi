@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from registry_sdk._check import check_error as check_error
 from typing import Any, Protocol
 
-__all__ = ['AuthenticationError', 'CredentialHelperError', 'CredentialsError', 'Diagnostic', 'DigestMismatch', 'ErrorCode', 'InvalidChallenge', 'InvalidReference', 'InvalidResponse', 'InvalidScope', 'ReferenceErrorKind', 'RegistryError', 'RegistryResponseError', 'ResponseLike', 'SecurityError', 'TokenExchangeError', 'TransportError', 'TransportTimeout', 'check_error']
+__all__ = ['AuthenticationError', 'ConcurrentUpdate', 'CredentialHelperError', 'CredentialsError', 'Diagnostic', 'DigestMismatch', 'ErrorCode', 'InvalidChallenge', 'InvalidReference', 'InvalidResponse', 'InvalidScope', 'MissingReferences', 'ReferenceErrorKind', 'RegistryError', 'RegistryResponseError', 'ResponseLike', 'SecurityError', 'TokenExchangeError', 'TransportError', 'TransportTimeout', 'UnsupportedOperation', 'UploadError', 'check_error']
 
 class RegistryError(Exception):
     message: Incomplete
@@ -119,6 +119,26 @@ class DigestMismatch(InvalidResponse):
     expected: Incomplete
     actual: Incomplete
     def __init__(self, message: str = '', *, expected: str, actual: str, what: str = '') -> None: ...
+
+class UploadError(RegistryError):
+    repository: str
+    digest: str | None
+    def __init__(self, message: str, *, repository: str, digest: str | None = None) -> None: ...
+
+class MissingReferences(RegistryError):
+    repository: str
+    missing: tuple[str, ...]
+    def __init__(self, message: str = '', *, repository: str, missing: tuple[str, ...]) -> None: ...
+
+class UnsupportedOperation(RegistryError):
+    operation: str
+    registry: str
+    use_instead: str | None
+    def __init__(self, message: str, *, operation: str, registry: str = '', use_instead: str | None = None) -> None: ...
+
+class ConcurrentUpdate(RegistryError):
+    reference: str
+    def __init__(self, message: str, *, reference: str) -> None: ...
 
 class ResponseLike(Protocol):
     @property
