@@ -169,18 +169,34 @@ class _Source:
 
 
 def _rechunk(pieces: Iterator[bytes], size: int) -> Iterator[bytes]:
-    """Pieces regrouped into chunks of exactly *size* bytes (the last may be shorter)."""
-    buf = bytearray()
+    """Pieces regrouped into chunks of exactly *size* bytes (the last may be shorter).
+
+    Pieces are joined once per chunk (no growing buffer copied again and again), so at
+    most about two chunks are held here while one is assembled.
+    """
+    parts: list[bytes] = []
+    have = 0
     for piece in pieces:
-        if not buf and len(piece) == size:
-            yield piece
+        if not piece:
             continue
-        buf += piece
-        while len(buf) >= size:
-            yield bytes(buf[:size])
-            del buf[:size]
-    if buf:
-        yield bytes(buf)
+        parts.append(piece)
+        have += len(piece)
+        if have < size:
+            continue
+        joined = parts[0] if len(parts) == 1 else b"".join(parts)
+        parts.clear()
+        view = memoryview(joined)
+        start = 0
+        while have - start >= size:
+            yield joined if (start == 0 and len(joined) == size) else bytes(
+                view[start:start + size])
+            start += size
+        if start < have:
+            parts.append(bytes(view[start:]))
+        have -= start
+        del view, joined
+    if parts:
+        yield b"".join(parts)
 
 
 _END = object()

@@ -269,3 +269,23 @@ def test_blob_exists_for_missing_digest(token_stack: Stack) -> None:
     reg, _ = token_stack
     client, repo = client_for(reg), fresh(reg)
     assert client.blob_exists(Digest.parse(f"{repo}@{sha(b'nope')}")) is None
+
+
+@pytest.mark.parametrize("mib", [16, 256])
+def test_stream_up_to_256_mib_has_flat_memory(token_stack: Stack, mib: int) -> None:
+    """A one-shot stream of 16 and 256 MiB in 1 MiB pieces: peak memory is bounded by
+    the chunk size, the same for both sizes."""
+    reg, _ = token_stack
+    client, repo = client_for(reg), fresh(reg)
+    block = os.urandom(MiB)
+    h = hashlib.sha256()
+    for _ in range(mib):
+        h.update(block)
+    tracemalloc.start()
+    desc = client.push_blob(repo, (block for _ in range(mib)))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert (desc.digest, desc.size) == ("sha256:" + h.hexdigest(), mib * MiB)
+    # About four chunks whatever the size: one being sent, one queued, one assembled.
+    assert peak < 5 * _push.CHUNK_SIZE, peak
+    assert client.blob_exists(repo.with_digest(desc.digest)) == desc

@@ -150,3 +150,23 @@ def test_lying_docker_content_digest_on_manifest_put(faulty_stack: Stack) -> Non
     with pytest.raises(DigestMismatch) as info:
         client.put_manifest(repo.with_tag("v1"), model)
     assert info.value.actual == liar
+
+
+@pytest.mark.parametrize("size", [10, 3 * MiB])
+def test_upload_location_on_another_host_gets_no_credentials(faulty_stack: Stack,
+                                                             size: int) -> None:
+    """Rule 1: the session points at another host (a pre-signed URL): nothing carrying
+    our credentials goes there, and no secret of its URL shows in the error."""
+    client, repo, proxy = setup(faulty_stack)
+    elsewhere = FaultProxy(("127.0.0.1", 9)).start()  # records, never forwards usefully
+    try:
+        target = f"http://localhost:{elsewhere.address.rpartition(':')[2]}/up?sig=SECRET-sig"
+        proxy.plan(Fault("status", match="/blobs/uploads/", status=202,
+                         headers={"Location": target}))
+        try:
+            _push.push_blob(client, repo, os.urandom(size), chunk_size=MiB)
+        except Exception as exc:  # noqa: BLE001 (the transport may refuse, or send bare)
+            assert "SECRET" not in str(exc) and "SECRET" not in repr(exc.__dict__)
+        assert not any(elsewhere.authorized)
+    finally:
+        elsewhere.stop()
