@@ -148,12 +148,19 @@ def test_mount_costs_one_post(token_stack: Stack) -> None:
 
 
 def test_mount_blob_from_other_namespace(token_stack: Stack) -> None:
-    """bob may push bob/* and shared/*: mount shared -> bob needs pull on the source."""
-    reg, _ = token_stack
+    """bob may push bob/* and shared/*: mount shared -> bob needs pull on the source;
+    the mount is one POST and one token exchange."""
+    reg, server = token_stack
     bob = client_for(reg, "bob")
     src, dst = fresh(reg, "shared"), fresh(reg, "bob")
     desc = bob.push_blob(src, b"shared layer")
+    before = len(reg.requests())
+    server.log.clear()
     assert bob.mount_blob(src.with_digest(desc.digest), dst) is True
+    assert [(m, s) for m, _, s in reg.requests()[before:] if s != 401] == [("POST", 201)]
+    # one exchange for the new scope set: pull,push on the target and pull on the source
+    assert [r.scopes for r in server.log] == [
+        (f"repository:{dst.path}:pull,push", f"repository:{src.path}:pull")]
     assert read_back(bob, dst, desc.digest) == b"shared layer"
 
 
