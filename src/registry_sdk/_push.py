@@ -358,7 +358,14 @@ def _codes(resp: urllib3.BaseHTTPResponse) -> RegistryResponseError:
 
 
 class _SessionLost(Exception):
-    """The registry no longer knows the session (or holds bytes we cannot resend)."""
+    """The session cannot go on: lost by the registry, or holding bytes we lack.
+
+    `reason` says why, for the UploadError raised if starting again is impossible.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class _ChunksRefused(Exception):
@@ -374,6 +381,12 @@ class _Upload:
         self.t, self.repo, self.url, self.scopes = t, repo, url, scopes
         self.progress, self.digest, self.total = progress, digest, total
         self.offset = 0
+        self.min_chunk = 0
+
+    def learn_minimum(self, resp: urllib3.BaseHTTPResponse) -> None:
+        """Keep the registry's `OCI-Chunk-Min-Length` (0 when it sends none)."""
+        value = resp.headers.get("OCI-Chunk-Min-Length", "")
+        self.min_chunk = int(value) if value.isdigit() else 0
 
     def _update(self, resp: urllib3.BaseHTTPResponse, request_url: str) -> None:
         location = resp.headers.get("Location")
@@ -398,10 +411,10 @@ class _Upload:
         try:
             resp = _request(self.t, "GET", self.url, scopes=self.scopes)
         except TransportError:
-            raise _SessionLost from None
+            raise _SessionLost("the connection kept breaking") from None
         resp.drain_conn()
         if resp.status not in {200, 204}:
-            raise _SessionLost
+            raise _SessionLost(f"the registry lost the session (status {resp.status})")
         self._update(resp, self.url)
         held = _parse_range(resp.headers.get("Range"))
         return 0 if held is None else held
@@ -432,12 +445,13 @@ class _Upload:
                 continue
             held = self._where(resp, url, attempt)
             if not start <= held <= start + len(chunk):
-                raise _SessionLost  # the registry holds bytes we no longer have
+                raise _SessionLost(f"the registry holds {held} bytes, outside the chunk "
+                                   "in hand")
             self.offset = held
             data = chunk[held - start:]
             if not data:
                 return
-        raise _SessionLost
+        raise _SessionLost(f"a chunk failed {CHUNK_ATTEMPTS} times")
 
     def _refusal(self, resp: urllib3.BaseHTTPResponse, *, first: bool) -> None:
         """Raise for a PATCH answer that no resume can fix."""
@@ -447,7 +461,7 @@ class _Upload:
                 resp.status != 400 or ErrorCode.UNSUPPORTED in error.codes):
             raise _ChunksRefused
         if resp.status == 404:
-            raise _SessionLost
+            raise _SessionLost(f"the registry lost the session ({', '.join(error.codes)})")
         if resp.status not in _RETRY_STATUSES and resp.status != 416:
             raise error
 
@@ -475,13 +489,18 @@ class _Upload:
             resp = None
         if resp is None or resp.status in _RETRY_STATUSES:
             # The PUT may have landed before the connection broke: ask for the blob.
+            if resp is not None:
+                resp.drain_conn()
             found = blob_exists_in(self.t, self.repo, digest, self.scopes)
             if found is not None:
                 return found
-            raise _SessionLost
-        resp.drain_conn()
+            raise _SessionLost("the closing PUT failed" + (
+                f" (status {resp.status})" if resp is not None else ""))
         if resp.status == 404:
-            raise _SessionLost
+            error = _codes(resp)
+            resp.drain_conn()
+            raise _SessionLost(f"the registry lost the session ({', '.join(error.codes)})")
+        resp.drain_conn()
         if resp.status not in (201, 204):
             raise _codes(resp)
         answered = resp.headers.get("Docker-Content-Digest")
@@ -567,7 +586,7 @@ def _post(t: Transport, repo: Repository, scopes: Collection[Scope], query: str 
 
 def _open_session(t: Transport, repo: Repository, *, scopes: Collection[Scope],
                   progress: Progress | None, digest: str | None, total: int | None,
-                  ) -> tuple[_Upload, int]:
+                  ) -> _Upload:
     url = t.url(f"/v2/{repo.path}/blobs/uploads/")
     resp = _post(t, repo, scopes)
     check_error(resp, 202, method="POST", url=url)
@@ -576,10 +595,10 @@ def _open_session(t: Transport, repo: Repository, *, scopes: Collection[Scope],
     if not location:
         raise UploadError(f"{repo}: the registry opened an upload session without a "
                           "Location", repository=str(repo), digest=digest)
-    minimum = resp.headers.get("OCI-Chunk-Min-Length", "")
     up = _Upload(t, repo, resolve_location(t, url, location), scopes=scopes,
                  progress=progress, digest=digest, total=total)
-    return up, int(minimum) if minimum.isdigit() else 0
+    up.learn_minimum(resp)
+    return up
 
 
 def mount_blob(client: Client, src: Digest, dst: Repository) -> bool:
@@ -603,8 +622,10 @@ def _mount(t: Transport, src: Repository, dst: Repository, digest: str,
     resp.drain_conn()
     location = resp.headers.get("Location")
     if resp.status == 202 and location:
-        return False, _Upload(t, dst, resolve_location(t, url, location), scopes=scopes,
-                              digest=digest)
+        session = _Upload(t, dst, resolve_location(t, url, location), scopes=scopes,
+                          digest=digest)
+        session.learn_minimum(resp)
+        return False, session
     return resp.status == 201, None
 
 
@@ -688,36 +709,35 @@ def push_blob(
         if isinstance(skipped, Descriptor):
             return skipped
         session = skipped
-    minimum = 0
     if session is not None:  # a refused mount opened a session: upload into it
         session.progress, session.total = progress, total
     else:
-        session, minimum = _open_session(t, repo, scopes=scopes, progress=progress,
-                                         digest=known, total=total)
-    size_of_chunk = max(chunk_size, min(minimum, MAX_CHUNK_SIZE))
+        session = _open_session(t, repo, scopes=scopes, progress=progress, digest=known,
+                                total=total)
     restarts = 1 if src.rereadable else 0
     while True:
+        size_of_chunk = max(chunk_size, min(session.min_chunk, MAX_CHUNK_SIZE))
         outcome = _send(session, src, known=known, given_size=size, total=total,
                         algorithm=algorithm, chunk_size=size_of_chunk)
-        if outcome is not None:
+        if isinstance(outcome, Descriptor):
             return outcome
         session.cancel()
         if restarts <= 0:
             break
         restarts -= 1
-        log.debug("upload session of %s lost; starting again", known or "a blob")
-        session, _ = _open_session(t, repo, scopes=scopes, progress=progress, digest=known,
-                                   total=total)
+        log.debug("upload of %s: %s; starting again", known or "a blob", outcome)
+        session = _open_session(t, repo, scopes=scopes, progress=progress, digest=known,
+                                total=total)
     raise UploadError(
         f"upload of blob {known or '(digest unknown)'} ({src.describe()}) to {repo} failed: "
-        f"the registry lost the session" + ("" if src.rereadable else
-                                            " and a one-shot source cannot be read again"),
+        f"{outcome}" + (", twice" if src.rereadable else
+                        ", and a one-shot source cannot be read again"),
         repository=str(repo), digest=known)
 
 
 def _send(up: _Upload, src: _Source, *, known: str | None, given_size: int | None,
-          total: int | None, algorithm: str, chunk_size: int) -> Descriptor | None:
-    """Send the source into *up*; the descriptor, or None when the session was lost.
+          total: int | None, algorithm: str, chunk_size: int) -> Descriptor | str:
+    """Send the source into *up*; the descriptor, or why the session was lost.
 
     Any other failure cancels the session and propagates.
     """
@@ -725,8 +745,8 @@ def _send(up: _Upload, src: _Source, *, known: str | None, given_size: int | Non
     try:
         return _send_chunks(up, chunks, src, known, given_size=given_size,
                             chunk_size=chunk_size)
-    except _SessionLost:
-        return None
+    except _SessionLost as lost:
+        return lost.reason
     except _ChunksRefused:
         pass
     except BaseException:
@@ -748,18 +768,19 @@ def _retry_as_put(up: _Upload, src: _Source, known: str, total: int | None,
                           f"({src.describe()}) was partly read", repository=str(up.repo),
                           digest=known)
     chunks = _Chunks(src, CHUNK_SIZE, algorithm, known=known)
+    reason = ""
     try:
         return _streamed_put(up, chunks, known, size=total, source=src)
-    except _SessionLost:
-        pass
+    except _SessionLost as lost:
+        reason = lost.reason
     except BaseException:
         up.cancel()
         raise
     finally:
         chunks.close()
     up.cancel()
-    raise UploadError(f"upload of blob {known} to {up.repo} failed: the registry lost the "
-                      "session", repository=str(up.repo), digest=known)
+    raise UploadError(f"upload of blob {known} to {up.repo} in one PUT failed: {reason}",
+                      repository=str(up.repo), digest=known)
 
 
 def _send_chunks(up: _Upload, chunks: _Chunks, src: _Source, known: str | None, *,

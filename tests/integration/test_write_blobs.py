@@ -296,3 +296,22 @@ def test_stream_up_to_256_mib_has_flat_memory(token_stack: Stack, mib: int) -> N
     # About four chunks whatever the size: one being sent, one queued, one assembled.
     assert peak < 5 * _push.CHUNK_SIZE, peak
     assert client.blob_exists(repo.with_digest(desc.digest)) == desc
+
+
+def test_chunk_min_length_is_honoured(token_stack: Stack,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A registry asking for 2 MiB chunks (OCI-Chunk-Min-Length) gets them, not 1 MiB."""
+    reg, _ = token_stack
+    client, repo = client_for(reg), fresh(reg)
+    real = _push._Upload.learn_minimum
+
+    def asks_for_2_mib(self: _push._Upload, resp: object) -> None:
+        real(self, resp)  # type: ignore[arg-type]
+        self.min_chunk = 2 * MiB
+
+    monkeypatch.setattr(_push._Upload, "learn_minimum", asks_for_2_mib)
+    data = os.urandom(5 * MiB)
+    desc = _push.push_blob(client, repo, data, chunk_size=MiB)
+    assert read_back(client, repo, desc.digest) == data
+    patches = [m for m, _, _ in upload_requests(reg, repo.path) if m == "PATCH"]
+    assert len(patches) == 3

@@ -174,3 +174,15 @@ def test_references_skip_foreign_layers() -> None:
     normal = Descriptor("l", "sha256:" + "2" * 64, 1)
     refs = _write._references(ImageManifest(2, config, (foreign, normal, normal)))
     assert refs == [("blobs", config.digest), ("blobs", normal.digest)]
+
+
+class _Headers:
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.headers = headers
+
+
+@pytest.mark.parametrize(("value", "expected"), [("5242880", 5242880), ("", 0), ("x", 0)])
+def test_learn_minimum(value: str, expected: int) -> None:
+    up = _push._Upload(Transport("127.0.0.1:5000"), None, "u", scopes=())  # type: ignore[arg-type]
+    up.learn_minimum(_Headers({"OCI-Chunk-Min-Length": value}))  # type: ignore[arg-type]
+    assert up.min_chunk == expected
