@@ -29,6 +29,7 @@ from collections.abc import Collection, Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Union
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
+from registry_sdk import transport as _transport_module
 from registry_sdk._blob import hasher_for
 from registry_sdk._errors import (
     DigestMismatch,
@@ -86,8 +87,7 @@ def _transport_param(name: str) -> bool:
 # credentials. Until it does, other-host upload locations are refused and the fallback
 # single PUT is buffered (bounded by _BUFFERED_PUT_LIMIT).
 _OTHER_HOST = _transport_param("allow_other_host")
-_ITERABLE_BODY = "Iterable" in str(
-    inspect.signature(Transport.request).parameters["body"].annotation)
+_ITERABLE_BODY = hasattr(_transport_module, "Body")  # the transport's body type alias
 
 
 # ------------------------------------------------------------------------- sources
@@ -154,6 +154,18 @@ class _Source:
                     raise TypeError(f"a blob iterable must yield bytes, not "
                                     f"{type(piece).__name__}")
                 yield bytes(piece)
+
+    def length(self) -> int | None:
+        """The size in bytes when the source can tell it without reading."""
+        if self.data is not None:
+            return len(self.data)
+        if self.path is not None:
+            return os.path.getsize(self.path)
+        if self.file is not None and self.start >= 0:
+            end = self.file.seek(0, os.SEEK_END)
+            self.file.seek(self.start)
+            return end - self.start
+        return None
 
     def hash_all(self, algorithm: str) -> tuple[str, int]:
         """Digest and size of the whole source (one read)."""
@@ -311,17 +323,21 @@ def _on_other_host(t: Transport, url: str) -> bool:
 
 
 def _request(t: Transport, method: str, url: str, *, scopes: Collection[Scope],
-             headers: dict[str, str] | None = None, body: bytes | None = None,
-             ) -> urllib3.BaseHTTPResponse:
-    """One request; to another host (an upload location) without any credentials."""
+             headers: dict[str, str] | None = None,
+             body: bytes | Iterator[bytes] | None = None) -> urllib3.BaseHTTPResponse:
+    """One request; to another host (an upload location) without any credentials.
+
+    An iterator body is sent once (never re-sent), with the Content-Length in *headers*.
+    """
     if _on_other_host(t, url):
         if not _OTHER_HOST:
             raise SecurityError(
                 "the registry sent the upload to another host; this transport cannot yet "
                 "send there without credentials", rule="cross-host", url=url)
-        return t.request(method, url, headers=headers, body=body,  # type: ignore[call-arg,unused-ignore]
+        return t.request(method, url, headers=headers, body=body,  # type: ignore[call-arg,arg-type,unused-ignore]
                          allow_other_host=True)
-    return t.request(method, url, headers=headers, body=body, scopes=scopes)
+    return t.request(method, url, headers=headers, body=body,  # type: ignore[arg-type,unused-ignore]
+                     scopes=scopes)
 
 
 def _with_digest(url: str, digest: str) -> str:
@@ -478,10 +494,18 @@ class _Upload:
             held = 0  # "0-0" means empty as well as one byte: assume empty
         return held
 
-    def close(self, digest: str, body: bytes = b"") -> Descriptor:
-        """The closing PUT with the digest (and the last bytes); returns the descriptor."""
+    def close(self, digest: str, body: bytes | Iterator[bytes] = b"", *,
+              length: int | None = None) -> Descriptor:
+        """The closing PUT with the digest (and the last bytes); returns the descriptor.
+
+        *body* is bytes, or an iterator sent once with *length* as its Content-Length.
+        """
         url = _with_digest(self.url, digest)
-        headers = {"Content-Type": _OCTET, "Content-Length": str(len(body))}
+        if isinstance(body, bytes):
+            length = len(body)
+        headers = {"Content-Type": _OCTET}
+        if length is not None:
+            headers["Content-Length"] = str(length)
         try:
             resp = _request(self.t, "PUT", url, headers=headers, body=body,
                             scopes=self.scopes)
@@ -508,26 +532,29 @@ class _Upload:
                 answered != digest):
             raise DigestMismatch(f"the registry stored blob {digest} as {answered}",
                                  expected=digest, actual=answered, what="blob")
-        self.offset += len(body)
+        self.offset += len(body) if isinstance(body, bytes) else (length or 0)
         return Descriptor(_OCTET, digest, self.offset)
 
 
 def _streamed_put(up: _Upload, chunks: _Chunks, digest: str, *, size: int | None,
                   source: _Source) -> Descriptor:
-    """The registry refused chunks: send the whole blob in the closing PUT."""
-    if _ITERABLE_BODY:  # pragma: no cover (until the transport takes iterables)
+    """The registry refused chunks: send the whole blob in the closing PUT.
+
+    Streamed when the transport takes iterable bodies (the registry checks the digest
+    in the URL against what arrives; ours is compared as well once sent), else buffered
+    up to _BUFFERED_PUT_LIMIT and compared before sending.
+    """
+    if _ITERABLE_BODY:
         def body() -> Iterator[bytes]:
             while (chunk := chunks.next()) is not None:
                 yield chunk
 
-        headers = {"Content-Type": _OCTET}
-        if size is not None:
-            headers["Content-Length"] = str(size)
-        resp = up.t.request("PUT", _with_digest(up.url, digest), headers=headers,
-                            body=body(), scopes=up.scopes)  # type: ignore[arg-type,unused-ignore]
-        check_error(resp, 201, method="PUT")
-        resp.drain_conn()
-        return Descriptor(_OCTET, digest, chunks.size)
+        result = up.close(digest, body(), length=size if size is not None else
+                          source.length())
+        if chunks.digest != digest:  # the registry should have refused it already
+            raise DigestMismatch(expected=digest, actual=chunks.digest,
+                                 what=f"blob {digest} ({source.describe()})")
+        return result
     parts: list[bytes] = []
     total = 0
     while (chunk := chunks.next()) is not None:
@@ -536,12 +563,10 @@ def _streamed_put(up: _Upload, chunks: _Chunks, digest: str, *, size: int | None
         if total > _BUFFERED_PUT_LIMIT:
             break
     if total > _BUFFERED_PUT_LIMIT:
-        up.cancel()
         raise UploadError(f"{up.t.registry}/{up.repo.path} refuses chunked uploads and "
                           f"blob {digest} ({source.describe()}) is too large to send in one "
                           "buffered PUT", repository=str(up.repo), digest=digest)
     if chunks.digest != digest:
-        up.cancel()
         raise DigestMismatch(expected=digest, actual=chunks.digest,
                              what=f"blob {digest} ({source.describe()})")
     return up.close(digest, b"".join(parts))
