@@ -399,7 +399,7 @@ class Client:
 
         The manifest's bytes are kept exactly, so its digest does not change.
         """
-        return _write.tag(self, _as_ref(src), new_tag)
+        return _write.tag(self, parse_reference(src) if isinstance(src, str) else src, new_tag)
 
     def delete(self, ref: Tag | Digest | str) -> None:
         """Delete a manifest by digest (or by tag where the registry supports it).
@@ -408,7 +408,7 @@ class Client:
             UnsupportedOperation: the registry cannot delete by tag; `use_instead`
                 names the digest reference to delete.
         """
-        _write.delete(self, _as_ref(ref))
+        _write.delete(self, parse_reference(ref) if isinstance(ref, str) else ref)
 
     def delete_blob(self, ref: Digest | str) -> None:
         """Delete a blob from a repository."""
