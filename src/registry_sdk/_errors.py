@@ -14,6 +14,7 @@ from registry_sdk._redact import redact_url
 
 __all__ = [
     "AuthenticationError",
+    "ConcurrentUpdate",
     "CredentialHelperError",
     "CredentialsError",
     "Diagnostic",
@@ -25,6 +26,7 @@ __all__ = [
     "InvalidResponse",
     "InvalidScope",
     "ManifestKindMismatch",
+    "MissingReferences",
     "NoMatchingPlatform",
     "ReferenceErrorKind",
     "RegistryError",
@@ -35,6 +37,8 @@ __all__ = [
     "TransportError",
     "TransportTimeout",
     "Unauthorized",
+    "UnsupportedOperation",
+    "UploadError",
 ]
 
 def _restore(cls: type[RegistryError], kwargs: dict[str, Any]) -> RegistryError:
@@ -512,3 +516,59 @@ class NoMatchingPlatform(RegistryError, LookupError):
         if not self.available:
             return f"{where} has no image of any platform"
         return f"{where} has several platforms and none was chosen; available: {listed}"
+# --------------------------------------------------------------------------- writing
+
+
+class UploadError(RegistryError):
+    """A blob upload could not be completed (the session is cancelled when possible).
+
+    ``repository`` is the destination, ``digest`` the blob's digest when it is known.
+    """
+
+    def __init__(self, message: str, *, repository: str, digest: str | None = None) -> None:
+        super().__init__(message)
+        self.repository = repository
+        self.digest = digest
+
+
+class MissingReferences(RegistryError):
+    """A manifest was not put: content it points to is missing (security rule 8).
+
+    ``missing`` lists the digests of the blobs or child manifests absent from
+    ``repository``; nothing was written.
+    """
+
+    def __init__(self, message: str = "", *, repository: str,
+                 missing: tuple[str, ...]) -> None:
+        missing = tuple(missing)
+        super().__init__(message or (
+            f"not putting the manifest: {repository} lacks {len(missing)} referenced "
+            f"blob(s) or manifest(s): {', '.join(missing)}"))
+        self.repository = repository
+        self.missing = missing
+
+
+class UnsupportedOperation(RegistryError):
+    """The registry does not support this operation.
+
+    ``operation`` names it (e.g. ``delete tag``); ``use_instead`` names what to do
+    instead when there is a way (e.g. the digest reference to delete).
+    """
+
+    def __init__(self, message: str, *, operation: str, registry: str = "",
+                 use_instead: str | None = None) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.registry = registry
+        self.use_instead = use_instead
+
+
+class ConcurrentUpdate(RegistryError):
+    """Another writer kept replacing a shared document (the referrers fallback index).
+
+    ``reference`` names the tag that could not be updated without losing an entry.
+    """
+
+    def __init__(self, message: str, *, reference: str) -> None:
+        super().__init__(message)
+        self.reference = reference

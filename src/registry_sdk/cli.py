@@ -234,6 +234,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-stdin", action="store_true")
     p.add_argument("--config", choices=["docker", "podman"], default="docker",
                    help="which file to write (default: docker's config.json)")
+    from registry_sdk import _cli_write  # noqa: PLC0415 (push, tag, delete)
+
+    _cli_write.register(add, _client)
     return parser
 
 

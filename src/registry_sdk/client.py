@@ -17,22 +17,30 @@ operations live in modules by job (`_read`, ...); this class is their table of c
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import Any, Self
+from typing import IO, Any, Self
 
 import urllib3
 
-from registry_sdk import _read
+from registry_sdk import _push, _read, _write
 from registry_sdk._blob import BlobReader
 from registry_sdk._errors import AuthenticationError, Unauthorized
 from registry_sdk._read import MANIFEST_LIMIT, PAGE_LIMIT
 from registry_sdk.authn import DefaultKeychain, Keychain
 from registry_sdk.errors import check_error
-from registry_sdk.models import MANIFEST_ACCEPT, Descriptor, ImageIndex, Manifest
-from registry_sdk.name import Digest, Registry, Repository, Tag
+from registry_sdk.models import (
+    MANIFEST_ACCEPT,
+    Descriptor,
+    ImageIndex,
+    ImageManifest,
+    Manifest,
+)
+from registry_sdk.name import Digest, Registry, Repository, Tag, parse_reference
+from registry_sdk.progress import Progress
 from registry_sdk.transport import Body, StateStore, TokenCache, Transport
 
 __all__ = [
@@ -256,6 +264,83 @@ class Client:
         registries without it.
         """
         return _read.referrers(self, _read.as_digest(ref), artifact_type)
+
+
+    # ---- writing
+
+    def blob_exists(self, ref: Digest | str) -> Descriptor | None:
+        """The blob's descriptor when *ref*'s repository has it (one HEAD), else None."""
+        return _push.blob_exists(self, Digest.parse(ref) if isinstance(ref, str) else ref)
+
+    def push_blob(self, repo: Repository | str,
+                  source: bytes | str | os.PathLike[str] | IO[bytes] | Iterable[bytes], *,
+                  digest: str | None = None, size: int | None = None,
+                  mount_from: Iterable[Repository | str] = (),
+                  progress: Progress | None = None) -> Descriptor:
+        """Upload a blob (bytes, a path, a binary file or an iterable of bytes).
+
+        With the digest known up front (bytes; *digest* given; a path or seekable file,
+        hashed first) an existing blob costs one HEAD and `mount_from` repositories of
+        the same registry are tried before any upload. Small blobs go in one POST + PUT,
+        larger ones in PATCH chunks, hashed while sent, memory flat. A broken upload
+        resumes where the session stands, or starts again when the source can be re-read.
+
+        Raises:
+            DigestMismatch: the bytes disagree with *digest* or *size* (nothing is
+                committed; the session is cancelled).
+            UploadError: the upload could not be finished (the session is cancelled).
+            RegistryResponseError, TransportError: as for every request.
+        """
+        repo = Repository.parse(repo) if isinstance(repo, str) else repo
+        return _push.push_blob(self, repo, source, digest=digest, size=size,
+                               mount_from=mount_from, progress=progress)
+
+    def mount_blob(self, src: Digest | str, dst: Repository | str) -> bool:
+        """Mount blob *src* into *dst* (same registry): True when mounted.
+
+        When the registry opens an upload session instead, it is cancelled and the
+        answer is False.
+        """
+        return _push.mount_blob(self, Digest.parse(src) if isinstance(src, str) else src,
+                                Repository.parse(dst) if isinstance(dst, str) else dst)
+
+    def put_manifest(self, target: Tag | Digest | Repository,
+                     manifest: Manifest | ImageManifest | ImageIndex | bytes, *,
+                     media_type: str | None = None) -> Descriptor:
+        """Put a manifest by tag, by digest, or by digest alone (a `Repository` target).
+
+        A fetched `Manifest` is sent as its exact bytes, a model serialised once, raw
+        bytes as they are. Everything it references must already be in the target
+        repository (security rule 8). A manifest with a `subject` on a registry without
+        the referrers API also updates the referrers fallback index.
+
+        Raises:
+            MissingReferences: blobs or child manifests are missing; nothing is put.
+            DigestMismatch: the bytes do not hash to a `Digest` target, or the registry
+                stored a different digest.
+            InvalidResponse: raw bytes of no known media type.
+        """
+        return _write.put_manifest(self, target, manifest, media_type=media_type)
+
+    def tag(self, src: Tag | Digest | str, new_tag: str) -> Descriptor:
+        """Tag the manifest *src* points at as *new_tag* in the same repository.
+
+        The manifest's bytes are kept exactly, so its digest does not change.
+        """
+        return _write.tag(self, parse_reference(src) if isinstance(src, str) else src, new_tag)
+
+    def delete(self, ref: Tag | Digest | str) -> None:
+        """Delete a manifest by digest (or by tag where the registry supports it).
+
+        Raises:
+            UnsupportedOperation: the registry cannot delete by tag; `use_instead`
+                names the digest reference to delete.
+        """
+        _write.delete(self, parse_reference(ref) if isinstance(ref, str) else ref)
+
+    def delete_blob(self, ref: Digest | str) -> None:
+        """Delete a blob from a repository."""
+        _push.delete_blob(self, Digest.parse(ref) if isinstance(ref, str) else ref)
 
 
 def _refusal(exc: Unauthorized, t: Transport) -> Unauthorized:

@@ -16,9 +16,13 @@ RegistryError
 │   └── Unauthorized (also a RegistryResponseError: a 401)
 ├── RegistryResponseError              method, url, status, diagnostics, retry_after
 ├── NoMatchingPlatform (LookupError)   wanted, available, digest
-└── InvalidResponse                    what, errors
-    ├── DigestMismatch                 expected, actual
-    └── ManifestKindMismatch           expected, found, digest, media_type
+├── InvalidResponse                    what, errors
+│   ├── DigestMismatch                 expected, actual
+│   └── ManifestKindMismatch           expected, found, digest, media_type
+├── UploadError                        repository, digest: an upload that cannot finish
+├── MissingReferences                  repository, missing: rule 8 refused a manifest
+├── UnsupportedOperation               operation, registry, use_instead
+└── ConcurrentUpdate                   reference: a shared index kept changing
 ```
 
 Every exception keeps its data as attributes, pickles, and never carries a password,
@@ -36,6 +40,7 @@ from __future__ import annotations
 from registry_sdk._check import check_error
 from registry_sdk._errors import (
     AuthenticationError,
+    ConcurrentUpdate,
     CredentialHelperError,
     CredentialsError,
     Diagnostic,
@@ -47,6 +52,7 @@ from registry_sdk._errors import (
     InvalidResponse,
     InvalidScope,
     ManifestKindMismatch,
+    MissingReferences,
     NoMatchingPlatform,
     ReferenceErrorKind,
     RegistryError,
@@ -57,10 +63,13 @@ from registry_sdk._errors import (
     TransportError,
     TransportTimeout,
     Unauthorized,
+    UnsupportedOperation,
+    UploadError,
 )
 
 __all__ = [
     "AuthenticationError",
+    "ConcurrentUpdate",
     "CredentialHelperError",
     "CredentialsError",
     "Diagnostic",
@@ -72,6 +81,7 @@ __all__ = [
     "InvalidResponse",
     "InvalidScope",
     "ManifestKindMismatch",
+    "MissingReferences",
     "NoMatchingPlatform",
     "ReferenceErrorKind",
     "RegistryError",
@@ -82,6 +92,8 @@ __all__ = [
     "TransportError",
     "TransportTimeout",
     "Unauthorized",
+    "UnsupportedOperation",
+    "UploadError",
     "check_error",
 ]
 

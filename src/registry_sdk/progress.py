@@ -1,20 +1,23 @@
-"""Progress of transfers: what a `progress=` callback receives.
+"""Progress reporting for transfers: a callable receiving `ProgressEvent`s.
 
 ```python
 from registry_sdk.progress import ProgressEvent
 
 def show(event: ProgressEvent) -> None:
     print(event.action, event.digest, event.done, event.total)
+
+client.push_blob(repo, "layer.tar", progress=show)
 ```
 
-Callbacks run on the thread doing the transfer (one of several during a concurrent
-copy), so they should be quick and thread-safe.
+Events arrive on the thread doing the transfer (during a concurrent copy, one of its
+workers: keep callbacks quick and thread-safe). `digest` and `total` may be
+`None` while they are unknown (a one-shot stream is hashed as it is sent).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from typing import Protocol
 
 import attrs
 
@@ -22,7 +25,7 @@ __all__ = ["Progress", "ProgressAction", "ProgressEvent"]
 
 
 class ProgressAction(enum.StrEnum):
-    """What is happening to a blob or manifest."""
+    """What a transfer is doing."""
 
     DOWNLOAD = "download"
     UPLOAD = "upload"
@@ -33,17 +36,23 @@ class ProgressAction(enum.StrEnum):
 
 @attrs.frozen
 class ProgressEvent:
-    """One step of a transfer: `done` of `total` bytes of `digest`.
+    """One step of a transfer.
 
-    `digest` and `total` may be None while unknown (a one-shot upload is hashed as it is
-    sent; a registry may send no length).
+    Attributes:
+        digest: the blob or manifest's digest (`None` while not yet known).
+        done: bytes transferred so far (for `skip` and `mount`, the whole size).
+        total: the size when known, else `None`.
+        action: a [ProgressAction][registry_sdk.progress.ProgressAction].
     """
 
     digest: str | None
     done: int
     total: int | None
-    action: ProgressAction
+    action: ProgressAction = attrs.field(converter=ProgressAction)
 
 
-#: A progress callback.
-Progress = Callable[[ProgressEvent], None]
+class Progress(Protocol):
+    """A callable receiving [ProgressEvent][registry_sdk.progress.ProgressEvent]s."""
+
+    def __call__(self, event: ProgressEvent, /) -> None:
+        """Called once per event; an exception raised here aborts the transfer."""

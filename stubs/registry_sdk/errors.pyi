@@ -4,6 +4,7 @@ from registry_sdk.models import Platform
 from typing import Any, Protocol
 
 __all__ = ['AuthenticationError', 'CredentialHelperError', 'CredentialsError', 'Diagnostic', 'DigestMismatch', 'ErrorCode', 'InvalidChallenge', 'InvalidPlatform', 'InvalidReference', 'InvalidResponse', 'InvalidScope', 'ManifestKindMismatch', 'NoMatchingPlatform', 'ReferenceErrorKind', 'RegistryError', 'RegistryResponseError', 'ResponseLike', 'SecurityError', 'TokenExchangeError', 'TransportError', 'TransportTimeout', 'Unauthorized', 'check_error']
+__all__ = ['AuthenticationError', 'ConcurrentUpdate', 'CredentialHelperError', 'CredentialsError', 'Diagnostic', 'DigestMismatch', 'ErrorCode', 'InvalidChallenge', 'InvalidReference', 'InvalidResponse', 'InvalidScope', 'MissingReferences', 'ReferenceErrorKind', 'RegistryError', 'RegistryResponseError', 'ResponseLike', 'SecurityError', 'TokenExchangeError', 'TransportError', 'TransportTimeout', 'UnsupportedOperation', 'UploadError', 'check_error']
 
 class RegistryError(Exception):
     message: str
@@ -145,6 +146,25 @@ class NoMatchingPlatform(RegistryError, LookupError):
     available: tuple[Platform, ...]
     digest: str
     def __init__(self, message: str = '', *, wanted: Platform | None, available: tuple[Platform, ...] = (), digest: str = '') -> None: ...
+class UploadError(RegistryError):
+    repository: str
+    digest: str | None
+    def __init__(self, message: str, *, repository: str, digest: str | None = None) -> None: ...
+
+class MissingReferences(RegistryError):
+    repository: str
+    missing: tuple[str, ...]
+    def __init__(self, message: str = '', *, repository: str, missing: tuple[str, ...]) -> None: ...
+
+class UnsupportedOperation(RegistryError):
+    operation: str
+    registry: str
+    use_instead: str | None
+    def __init__(self, message: str, *, operation: str, registry: str = '', use_instead: str | None = None) -> None: ...
+
+class ConcurrentUpdate(RegistryError):
+    reference: str
+    def __init__(self, message: str, *, reference: str) -> None: ...
 
 class ResponseLike(Protocol):
     @property

@@ -1,7 +1,6 @@
 import attrs
 import enum
-from collections.abc import Callable
-from typing_extensions import TypeAlias
+from typing import Protocol
 
 __all__ = ['Progress', 'ProgressAction', 'ProgressEvent']
 
@@ -17,6 +16,7 @@ class ProgressEvent:
     digest: str | None
     done: int
     total: int | None
-    action: ProgressAction
+    action: ProgressAction = attrs.field(converter=ProgressAction)
 
-Progress: TypeAlias = Callable[[ProgressEvent], None]
+class Progress(Protocol):
+    def __call__(self, event: ProgressEvent, /) -> None: ...

@@ -166,3 +166,43 @@ def images_and_platforms() -> None:
 
     callback: Progress = show
     print(callback)
+def write_api() -> None:
+    from pathlib import Path
+
+    from registry_sdk import Client
+    from registry_sdk.errors import MissingReferences, UnsupportedOperation, UploadError
+    from registry_sdk.models import Descriptor
+    from registry_sdk.progress import Progress, ProgressAction, ProgressEvent
+
+    client = Client()
+    repo = Repository.parse("localhost:5000/a")
+
+    def show(event: ProgressEvent) -> None:
+        action: ProgressAction = event.action
+        print(action, event.digest, event.done, event.total)
+
+    progress: Progress = show
+    blob: Descriptor = client.push_blob(repo, Path("layer.tar"), progress=progress,
+                                        mount_from=["localhost:5000/b"])
+    client.push_blob(repo, b"bytes", digest=blob.digest, size=5)
+    client.push_blob(repo, iter([b"a", b"b"]))
+    found: Descriptor | None = client.blob_exists(repo.with_digest(blob.digest))
+    mounted: bool = client.mount_blob(repo.with_digest(blob.digest), "localhost:5000/c")
+    manifest = client.get_manifest(repo.with_tag("v1"))
+    put: Descriptor = client.put_manifest(repo.with_tag("v2"), manifest)
+    client.put_manifest(repo, manifest.content)
+    client.put_manifest(repo.with_digest(put.digest), manifest.raw,
+                        media_type=manifest.media_type)
+    tagged: Descriptor = client.tag(repo.with_tag("v2"), "stable")
+    try:
+        client.delete(repo.with_tag("stable"))
+    except UnsupportedOperation as exc:
+        instead: str | None = exc.use_instead
+        print(instead)
+    except MissingReferences as exc:
+        missing: tuple[str, ...] = exc.missing
+        print(missing)
+    except UploadError as exc:
+        print(exc.repository, exc.digest)
+    client.delete_blob(repo.with_digest(blob.digest))
+    print(found, mounted, tagged)
