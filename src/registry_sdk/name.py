@@ -1,6 +1,7 @@
 """Registry, repository, tag and digest references, exact to the distribution grammar.
 
-`import registry_sdk.name` costs only attrs: no urllib3, no cattrs, no transport.
+`import registry_sdk.name` costs only the standard library (`re`, `enum`, `typing`): no
+attrs, no urllib3, no cattrs, no transport.
 
 >>> from registry_sdk.name import parse_reference
 >>> ref = parse_reference("ubuntu:22.04")
@@ -16,9 +17,7 @@ only, `index.docker.io` as an alias); `strict=True` applies none and raises
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeAlias
-
-import attrs
+from typing import TYPE_CHECKING, NoReturn, TypeAlias
 
 from registry_sdk import _grammar as G
 from registry_sdk._errors import InvalidReference, ReferenceErrorKind
@@ -71,15 +70,57 @@ def __dir__() -> list[str]:
     return __all__
 
 
-@attrs.frozen
-class Registry:
+_set = object.__setattr__
+
+
+class _Value:
+    """Immutable, slotted, weak-referenceable: the shared base of the four name types.
+
+    Hand-written rather than attrs so that `import registry_sdk.name` does not pay for
+    attrs; each subclass defines `__init__` (taking components, never parsing), `__eq__`
+    and `__hash__` on the canonical form, `__repr__` and `__reduce__`.
+    """
+
+    __slots__ = ("__weakref__",)
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError(f"{self.__class__.__name__!r} is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError(
+            f"{self.__class__.__name__!r} is immutable; cannot delete {name!r}")
+
+
+class Registry(_Value):
     """A registry host, `host[:port]`, e.g. `ghcr.io` or `localhost:5000`.
 
     Build one with [Registry.parse][registry_sdk.name.Registry.parse]; the constructor
     takes an already canonical name and does not validate it.
     """
 
-    name: str
+    __slots__ = ("name",)
+    __match_args__ = ("name",)
+    if TYPE_CHECKING:
+        @property
+        def name(self) -> str:
+            """The host and optional port, e.g. `ghcr.io` or `localhost:5000`."""
+
+    def __init__(self, name: str) -> None:
+        _set(self, "name", name)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.name == other.name
+
+    def __hash__(self) -> int:
+        return hash((Registry, self.name))
+
+    def __reduce__(self) -> tuple[type[Registry], tuple[str]]:
+        return self.__class__, (self.name,)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(name={self.name!r})"
 
     def __str__(self) -> str:
         return self.name
@@ -131,12 +172,38 @@ class Registry:
         return Scope.catalog()
 
 
-@attrs.frozen
-class Repository:
+class Repository(_Value):
     """A repository: a registry and a path such as `library/ubuntu`."""
 
-    registry: Registry
-    path: str
+    __slots__ = ("path", "registry")
+    __match_args__ = ("registry", "path")
+    if TYPE_CHECKING:
+        @property
+        def registry(self) -> Registry:
+            """The registry that holds the repository."""
+
+        @property
+        def path(self) -> str:
+            """The repository path on its registry, e.g. `library/ubuntu`."""
+
+    def __init__(self, registry: Registry, path: str) -> None:
+        _set(self, "registry", registry)
+        _set(self, "path", path)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.path == other.path
+                and self.registry == other.registry)
+
+    def __hash__(self) -> int:
+        return hash((Repository, self.registry.name, self.path))
+
+    def __reduce__(self) -> tuple[type[Repository], tuple[Registry, str]]:
+        return self.__class__, (self.registry, self.path)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(registry={self.registry!r}, path={self.path!r})"
 
     def __str__(self) -> str:
         return f"{self.registry.name}/{self.path}"
@@ -217,12 +284,38 @@ class Repository:
         return _client(client).get_manifest(ref)
 
 
-@attrs.frozen
-class Tag:
+class Tag(_Value):
     """A tagged reference such as `docker.io/library/ubuntu:22.04`."""
 
-    repository: Repository
-    tag: str
+    __slots__ = ("repository", "tag")
+    __match_args__ = ("repository", "tag")
+    if TYPE_CHECKING:
+        @property
+        def repository(self) -> Repository:
+            """The repository the tag belongs to."""
+
+        @property
+        def tag(self) -> str:
+            """The tag, e.g. `22.04`."""
+
+    def __init__(self, repository: Repository, tag: str) -> None:
+        _set(self, "repository", repository)
+        _set(self, "tag", tag)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.tag == other.tag
+                and self.repository == other.repository)
+
+    def __hash__(self) -> int:
+        return hash((Tag, self.repository, self.tag))
+
+    def __reduce__(self) -> tuple[type[Tag], tuple[Repository, str]]:
+        return self.__class__, (self.repository, self.tag)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(repository={self.repository!r}, tag={self.tag!r})"
 
     def __str__(self) -> str:
         return f"{self.repository}:{self.tag}"
@@ -261,17 +354,48 @@ class Tag:
         return ref
 
 
-@attrs.frozen
-class Digest:
+class Digest(_Value):
     """A reference by content digest, e.g. `ghcr.io/org/app@sha256:…`.
 
     `tag` keeps a tag written beside the digest (`app:v1@sha256:…`); it takes no part
     in equality and is not printed by `str()`.
     """
 
-    repository: Repository
-    digest: str
-    tag: str | None = attrs.field(default=None, eq=False)
+    __slots__ = ("digest", "repository", "tag")
+    __match_args__ = ("repository", "digest", "tag")
+    if TYPE_CHECKING:
+        @property
+        def repository(self) -> Repository:
+            """The repository the digest belongs to."""
+
+        @property
+        def digest(self) -> str:
+            """The digest, `algorithm:hex`, e.g. `sha256:…`."""
+
+        @property
+        def tag(self) -> str | None:
+            """The tag written beside the digest, else `None` (not part of equality)."""
+
+    def __init__(self, repository: Repository, digest: str, tag: str | None = None) -> None:
+        _set(self, "repository", repository)
+        _set(self, "digest", digest)
+        _set(self, "tag", tag)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.digest == other.digest
+                and self.repository == other.repository)
+
+    def __hash__(self) -> int:
+        return hash((Digest, self.repository, self.digest))
+
+    def __reduce__(self) -> tuple[type[Digest], tuple[Repository, str, str | None]]:
+        return self.__class__, (self.repository, self.digest, self.tag)
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}(repository={self.repository!r}, "
+                f"digest={self.digest!r}, tag={self.tag!r})")
 
     def __str__(self) -> str:
         return f"{self.repository}@{self.digest}"
