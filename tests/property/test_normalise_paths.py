@@ -106,7 +106,7 @@ def near_references(draw: st.DrawFn) -> str:
     return text
 
 
-@settings(max_examples=2000)
+@settings(max_examples=1000)
 @given(near_references(), st.booleans(), default_registries)
 @example("index.docker.io/foo", False, "docker.io")
 @example("docker.io/library/foo", True, "docker.io")
