@@ -1,18 +1,23 @@
-from registry_sdk._grammar import ReferenceParts as ReferenceParts
-from registry_sdk._normalise import DOCKER_HUB as DOCKER_HUB
 from registry_sdk.client import Client
 from registry_sdk.errors import InvalidReference as InvalidReference, ReferenceErrorKind as ReferenceErrorKind
 from registry_sdk.models import Manifest
 from registry_sdk.scope import Action, Scope
-from typing import NoReturn, TypeAlias
+from typing import NamedTuple, NoReturn, TypeAlias
 
 __all__ = ['DIGEST_PATTERN', 'DOCKER_HUB', 'DOMAIN_PATTERN', 'Digest', 'InvalidReference', 'NAME_PATTERN', 'REFERENCE_PATTERN', 'Reference', 'ReferenceErrorKind', 'ReferenceParts', 'Registry', 'Repository', 'TAG_PATTERN', 'Tag', 'parse_reference', 'split_reference']
 
+DOCKER_HUB: str
 DOMAIN_PATTERN: str
 NAME_PATTERN: str
 TAG_PATTERN: str
 DIGEST_PATTERN: str
 REFERENCE_PATTERN: str
+
+class ReferenceParts(NamedTuple):
+    domain: str | None
+    path: str
+    tag: str | None
+    digest: str | None
 
 class Registry:
     __slots__ = ("name",)
