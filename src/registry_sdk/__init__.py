@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from registry_sdk import _errors
 from registry_sdk.name import (
     Digest,
     Reference,
@@ -19,6 +20,22 @@ from registry_sdk.name import (
     parse_reference,
     split_reference,
 )
+
+
+def _adopt_errors() -> None:
+    """Show (and pickle) the exception classes as `registry_sdk.errors.X`.
+
+    `registry_sdk.errors` does the same when imported, but the reference parser raises
+    `InvalidReference` without importing that facade (it loads attrs), and a traceback
+    should not name the private module.
+    """
+    for name in _errors.__all__:
+        obj = getattr(_errors, name)
+        if getattr(obj, "__module__", "") == _errors.__name__:
+            obj.__module__ = "registry_sdk.errors"
+
+
+_adopt_errors()
 
 if TYPE_CHECKING:
     from registry_sdk.authn import (

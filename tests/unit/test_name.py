@@ -377,3 +377,16 @@ def test_match_args_and_keyword_construction() -> None:
         case _:
             pytest.fail("no match")
     assert Tag(repository=repo, tag="v1").tag == "v1"
+
+
+def test_errors_show_their_public_module_without_importing_it() -> None:
+    """With only registry_sdk.name imported, InvalidReference is registry_sdk.errors'."""
+    import subprocess
+    import sys
+
+    code = ("import sys, registry_sdk.name as n; "
+            "print(n.InvalidReference.__module__, n.ReferenceErrorKind.__module__, "
+            "'registry_sdk.errors' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["registry_sdk.errors", "registry_sdk.errors", "False"]
