@@ -15,8 +15,10 @@ such an element is a token68. A line folded with CRLF followed by SP or HTAB (ob
 counts as whitespace.
 
 >>> from registry_sdk.challenge import parse_challenges
->>> [c.scheme for c in parse_challenges(['Basic realm="a", Bearer realm="b",service="c"'])]
-['basic', 'bearer']
+>>> for c in parse_challenges(['Basic realm="a", Bearer realm="b",service="c"']):
+...     print(c.scheme, dict(c.params))
+basic {'realm': 'a'}
+bearer {'realm': 'b', 'service': 'c'}
 """
 
 from __future__ import annotations
