@@ -74,32 +74,31 @@ def __dir__() -> list[str]:
 _set = object.__setattr__
 
 
-class _Value:
-    """Immutable, slotted, weak-referenceable: the shared base of the four name types.
-
-    Hand-written rather than attrs so that `import registry_sdk.name` does not pay for
-    attrs; each subclass defines `__init__` (taking components, never parsing), `__eq__`
-    and `__hash__` on the canonical form, `__repr__` and `__reduce__`.
-    """
-
-    __slots__ = ("__weakref__",)
-
-    def __setattr__(self, name: str, value: object) -> NoReturn:
-        raise AttributeError(f"{self.__class__.__name__!r} is immutable; cannot set {name!r}")
-
-    def __delattr__(self, name: str) -> NoReturn:
-        raise AttributeError(
-            f"{self.__class__.__name__!r} is immutable; cannot delete {name!r}")
+# The four name types are hand-written rather than attrs classes so that `import
+# registry_sdk.name` does not pay for attrs. Each is slotted (and weak-referenceable) and
+# immutable: its `__init__` takes components (never parsing) and sets the slots through
+# object.__setattr__; `__eq__` and `__hash__` follow the canonical form; `__repr__` is the
+# attrs-style one; `__reduce__` pickles the components.
 
 
-class Registry(_Value):
+def _frozen_setattr(self: object, name: str, value: object) -> NoReturn:
+    raise AttributeError(f"{self.__class__.__name__!r} is immutable; cannot set {name!r}")
+
+
+def _frozen_delattr(self: object, name: str) -> NoReturn:
+    raise AttributeError(f"{self.__class__.__name__!r} is immutable; cannot delete {name!r}")
+
+
+class Registry:
     """A registry host, `host[:port]`, e.g. `ghcr.io` or `localhost:5000`.
 
     Build one with [Registry.parse][registry_sdk.name.Registry.parse]; the constructor
     takes an already canonical name and does not validate it.
     """
 
-    __slots__ = ("name",)
+    __slots__ = ("__weakref__", "name")
+    __setattr__ = _frozen_setattr
+    __delattr__ = _frozen_delattr
     __match_args__ = ("name",)
     if TYPE_CHECKING:
         @property
@@ -173,10 +172,12 @@ class Registry(_Value):
         return Scope.catalog()
 
 
-class Repository(_Value):
+class Repository:
     """A repository: a registry and a path such as `library/ubuntu`."""
 
-    __slots__ = ("path", "registry")
+    __slots__ = ("__weakref__", "path", "registry")
+    __setattr__ = _frozen_setattr
+    __delattr__ = _frozen_delattr
     __match_args__ = ("registry", "path")
     if TYPE_CHECKING:
         @property
@@ -285,10 +286,12 @@ class Repository(_Value):
         return _client(client).get_manifest(ref)
 
 
-class Tag(_Value):
+class Tag:
     """A tagged reference such as `docker.io/library/ubuntu:22.04`."""
 
-    __slots__ = ("repository", "tag")
+    __slots__ = ("__weakref__", "repository", "tag")
+    __setattr__ = _frozen_setattr
+    __delattr__ = _frozen_delattr
     __match_args__ = ("repository", "tag")
     if TYPE_CHECKING:
         @property
@@ -355,14 +358,16 @@ class Tag(_Value):
         return ref
 
 
-class Digest(_Value):
+class Digest:
     """A reference by content digest, e.g. `ghcr.io/org/app@sha256:…`.
 
     `tag` keeps a tag written beside the digest (`app:v1@sha256:…`); it takes no part
     in equality and is not printed by `str()`.
     """
 
-    __slots__ = ("digest", "repository", "tag")
+    __slots__ = ("__weakref__", "digest", "repository", "tag")
+    __setattr__ = _frozen_setattr
+    __delattr__ = _frozen_delattr
     __match_args__ = ("repository", "digest", "tag")
     if TYPE_CHECKING:
         @property

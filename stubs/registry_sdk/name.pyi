@@ -20,7 +20,7 @@ class ReferenceParts(NamedTuple):
     digest: str | None
 
 class Registry:
-    __slots__ = ("name",)
+    __slots__ = ("__weakref__", "name")
     __match_args__ = ("name",)
     def __init__(self, name: str) -> None: ...
     @property
@@ -37,7 +37,7 @@ class Registry:
     def catalog_scope(self) -> Scope: ...
 
 class Repository:
-    __slots__ = ("path", "registry")
+    __slots__ = ("__weakref__", "path", "registry")
     __match_args__ = ("registry", "path")
     def __init__(self, registry: Registry, path: str) -> None: ...
     @property
@@ -60,7 +60,7 @@ class Repository:
     def get_manifest(self, reference: str = "latest", *, client: Client | None = None) -> Manifest: ...
 
 class Tag:
-    __slots__ = ("repository", "tag")
+    __slots__ = ("__weakref__", "repository", "tag")
     __match_args__ = ("repository", "tag")
     def __init__(self, repository: Repository, tag: str) -> None: ...
     @property
@@ -81,7 +81,7 @@ class Tag:
     def parse(cls, source: str, *, strict: bool = False, default_registry: str = "docker.io", default_tag: str = "latest") -> Tag: ...
 
 class Digest:
-    __slots__ = ("digest", "repository", "tag")
+    __slots__ = ("__weakref__", "digest", "repository", "tag")
     __match_args__ = ("repository", "digest", "tag")
     def __init__(self, repository: Repository, digest: str, tag: str | None = None) -> None: ...
     @property
