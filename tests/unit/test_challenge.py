@@ -69,6 +69,8 @@ VALID: list[tuple[str, list[str], list[Challenge]]] = [
     ("obs-fold around =", ["Basic realm\r\n =\r\n r"], [C("basic", {"realm": "r"})]),
     ("obs-fold between challenges", ["Basic realm=a,\r\n Bearer realm=b"],
      [C("basic", {"realm": "a"}), C("bearer", {"realm": "b"})]),
+    ("obs-fold in a quoted string is spaces", ['Bearer realm="a\r\n b"'],
+     [C("bearer", {"realm": "a   b"})]),
     ("obs-fold after token68", ["Negotiate abc=\r\n , Basic realm=r"],
      [C("negotiate", {}, "abc="), C("basic", {"realm": "r"})]),
 ]
@@ -107,6 +109,14 @@ def test_invalid(value: str, message: str) -> None:
     with pytest.raises(InvalidChallenge) as info:
         parse_challenges([value])
     assert info.value.message == message
+
+
+def test_error_keeps_the_header_as_sent() -> None:
+    """With obs-fold in the header, the error's source is the original text."""
+    value = "Basic\r\n realm=a b"
+    with pytest.raises(InvalidChallenge) as info:
+        parse_challenges([value])
+    assert (info.value.source, info.value.position) == (value, 16)
 
 
 def test_oversized_header_is_refused() -> None:
