@@ -1,35 +1,16 @@
 """registry-sdk: a typed client for OCI / Docker container registries.
 
-The names, scopes and errors are imported eagerly (they cost only attrs); everything
-that needs urllib3 or cattrs is imported on first use, so that `import
-registry_sdk.name` stays light for tools that only parse references.
+Only the names (`registry_sdk.name`) are imported eagerly: they cost the standard
+library alone. Everything else, the errors included (the `errors` facade loads the
+challenge parser and attrs), is imported on first use through a module `__getattr__`, so
+that `import registry_sdk.name` stays light for tools that only parse references.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
-from registry_sdk.errors import (
-    AuthenticationError,
-    CredentialHelperError,
-    CredentialsError,
-    Diagnostic,
-    DigestMismatch,
-    ErrorCode,
-    InvalidChallenge,
-    InvalidReference,
-    InvalidResponse,
-    InvalidScope,
-    ReferenceErrorKind,
-    RegistryError,
-    RegistryResponseError,
-    SecurityError,
-    TokenExchangeError,
-    TransportError,
-    TransportTimeout,
-    check_error,
-)
+from registry_sdk import _errors
 from registry_sdk.name import (
     Digest,
     Reference,
@@ -39,6 +20,22 @@ from registry_sdk.name import (
     parse_reference,
     split_reference,
 )
+
+
+def _adopt_errors() -> None:
+    """Show (and pickle) the exception classes as `registry_sdk.errors.X`.
+
+    `registry_sdk.errors` does the same when imported, but the reference parser raises
+    `InvalidReference` without importing that facade (it loads attrs), and a traceback
+    should not name the private module.
+    """
+    for name in _errors.__all__:
+        obj = getattr(_errors, name)
+        if getattr(obj, "__module__", "") == _errors.__name__:
+            obj.__module__ = "registry_sdk.errors"
+
+
+_adopt_errors()
 
 if TYPE_CHECKING:
     from registry_sdk.authn import (
@@ -54,6 +51,26 @@ if TYPE_CHECKING:
         StaticKeychain,
     )
     from registry_sdk.client import Client, default_client
+    from registry_sdk.errors import (
+        AuthenticationError,
+        CredentialHelperError,
+        CredentialsError,
+        Diagnostic,
+        DigestMismatch,
+        ErrorCode,
+        InvalidChallenge,
+        InvalidReference,
+        InvalidResponse,
+        InvalidScope,
+        ReferenceErrorKind,
+        RegistryError,
+        RegistryResponseError,
+        SecurityError,
+        TokenExchangeError,
+        TransportError,
+        TransportTimeout,
+        check_error,
+    )
     from registry_sdk.models import Descriptor, ImageIndex, ImageManifest, Manifest, Platform
     from registry_sdk.scope import Action, Scope
     from registry_sdk.transport import Transport
@@ -128,6 +145,24 @@ _LAZY = {
     "Keychain": "registry_sdk.authn",
     "MultiKeychain": "registry_sdk.authn",
     "StaticKeychain": "registry_sdk.authn",
+    "AuthenticationError": "registry_sdk.errors",
+    "CredentialHelperError": "registry_sdk.errors",
+    "CredentialsError": "registry_sdk.errors",
+    "Diagnostic": "registry_sdk.errors",
+    "DigestMismatch": "registry_sdk.errors",
+    "ErrorCode": "registry_sdk.errors",
+    "InvalidChallenge": "registry_sdk.errors",
+    "InvalidReference": "registry_sdk.errors",
+    "InvalidResponse": "registry_sdk.errors",
+    "InvalidScope": "registry_sdk.errors",
+    "ReferenceErrorKind": "registry_sdk.errors",
+    "RegistryError": "registry_sdk.errors",
+    "RegistryResponseError": "registry_sdk.errors",
+    "SecurityError": "registry_sdk.errors",
+    "TokenExchangeError": "registry_sdk.errors",
+    "TransportError": "registry_sdk.errors",
+    "TransportTimeout": "registry_sdk.errors",
+    "check_error": "registry_sdk.errors",
 }
 
 
@@ -139,6 +174,8 @@ def __getattr__(name: str) -> Any:  # noqa: ANN401 (lazy re-export of any object
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'registry_sdk' has no attribute {name!r}")
+    import importlib  # noqa: PLC0415 (only on first use of a lazy name)
+
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

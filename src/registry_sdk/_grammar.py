@@ -57,6 +57,8 @@ TAG_RE = re.compile(TAG, re.ASCII)
 DIGEST_GRAMMAR_RE = re.compile(DIGEST, re.ASCII)
 _IDENTIFIER_RE = re.compile(r"[0-9a-f]{64}", re.ASCII)
 _LOOSE_DIGEST_RE = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+", re.ASCII)
+#: A supported digest of exact length in lower-case hex: needs no further validation.
+SUPPORTED_DIGEST_RE = re.compile(r"sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128}", re.ASCII)
 _HEX_RE = {"sha256": re.compile(r"[a-f0-9]{64}"), "sha512": re.compile(r"[a-f0-9]{128}")}
 
 MESSAGES = {

@@ -10,7 +10,7 @@ from registry_sdk import _grammar as G
 from registry_sdk._errors import ReferenceErrorKind
 
 __all__ = ["DOCKER_HUB", "HUB_ALIAS", "LIBRARY", "looks_like_domain", "normalise",
-           "suffix_start"]
+           "normalise_exact", "suffix_start"]
 
 _K = ReferenceErrorKind
 
@@ -31,6 +31,10 @@ def suffix_start(source: str, tag: str | None, digest: str | None) -> int:
 
 
 _SPLIT = G._REFERENCE_RE.fullmatch
+#: The digests that need no further validation: supported algorithm, exact length, lower hex.
+_GOOD_DIGEST = G.SUPPORTED_DIGEST_RE.fullmatch
+_MAX_INPUT = G.MAX_INPUT_LENGTH
+_MAX_PATH = G.NAME_TOTAL_LENGTH_MAX
 
 
 def normalise(
@@ -39,37 +43,43 @@ def normalise(
     """Docker's `ParseNormalizedNamed`, returning (domain, path, tag, digest).
 
     A fast path handles valid input with one regex match; anything it is not sure of
-    goes to the exact slow path, which also produces every error.
+    goes to the exact path, `normalise_exact`, which also produces every error.
+    tests/property/test_normalise_paths.py checks that the two agree.
     """
-    match = _SPLIT(source) if len(source) <= G.MAX_INPUT_LENGTH else None
+    match = _SPLIT(source) if len(source) <= _MAX_INPUT else None
     if match is None or (len(source) == 64 and G.is_identifier(source)):
-        return _normalise_slow(source, strict, default_registry)
+        return normalise_exact(source, strict, default_registry)
     domain, path, tag, digest = match.groups()
-    if domain is not None and not looks_like_domain(domain):
-        domain, path = None, f"{domain}/{path}"  # Docker reads it as a path component
-    elif domain is None and "/" in path and looks_like_domain(path.partition("/")[0]):
-        return _normalise_slow(source, strict, default_registry)
-    if domain is None:
+    if domain is None or not ("." in domain or ":" in domain or domain == "localhost"
+                              or domain != domain.lower()):
+        if domain is not None:
+            path = f"{domain}/{path}"  # Docker reads "foo/bar" as docker.io/foo/bar
+        elif "/" in path and looks_like_domain(path[:path.index("/")]):
+            return normalise_exact(source, strict, default_registry)
         domain = default_registry
         if domain != DOCKER_HUB and G.DOMAIN_RE.fullmatch(domain) is None:
-            return _normalise_slow(source, strict, default_registry)
+            return normalise_exact(source, strict, default_registry)
     elif domain == HUB_ALIAS:
         domain = DOCKER_HUB
     if domain == DOCKER_HUB and "/" not in path:
         path = LIBRARY + path
-    if len(path) > G.NAME_TOTAL_LENGTH_MAX:
-        return _normalise_slow(source, strict, default_registry)
-    if digest is not None:
+    if len(path) > _MAX_PATH:
+        return normalise_exact(source, strict, default_registry)
+    if digest is not None and _GOOD_DIGEST(digest) is None:
         G.validate_digest(source, len(source) - len(digest), digest)
     if strict and source[:suffix_start(source, tag, digest)] != f"{domain}/{path}":
-        return _normalise_slow(source, strict, default_registry)
+        return normalise_exact(source, strict, default_registry)
     return domain, path, tag, digest
 
 
-def _normalise_slow(
+def normalise_exact(
     source: str, strict: bool, default_registry: str
 ) -> tuple[str, str, str | None, str | None]:
-    """The exact, step-by-step normalisation (and every error it can raise)."""
+    """The exact, step-by-step normalisation (and every error it can raise).
+
+    Private to the package like the whole module; `normalise` is the fast path in
+    front of it, and a property test checks that both give the same result or error.
+    """
     G.check_length(source)
     if G.is_identifier(source):
         raise G.fail(_K.IDENTIFIER_NOT_ALLOWED, source, (0, len(source)))

@@ -9,11 +9,16 @@ token68          = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 
 Several challenges may share one header field and several fields may be given; the
 results are concatenated in order. Scheme and parameter names are lower-cased, values
-are kept as sent (quoted strings unescaped).
+are kept as sent (quoted strings unescaped). A token68 may end in `=` padding
+(`Negotiate abc==`, even `Bearer realm=`): an auth-param needs a value after its `=`, so
+such an element is a token68. A line folded with CRLF followed by SP or HTAB (obs-fold)
+counts as whitespace.
 
 >>> from registry_sdk.challenge import parse_challenges
->>> [c.scheme for c in parse_challenges(['Basic realm="a", Bearer realm="b",service="c"'])]
-['basic', 'bearer']
+>>> for c in parse_challenges(['Basic realm="a", Bearer realm="b",service="c"']):
+...     print(c.scheme, dict(c.params))
+basic {'realm': 'a'}
+bearer {'realm': 'b', 'service': 'c'}
 """
 
 from __future__ import annotations
@@ -36,7 +41,12 @@ __all__ = [
 
 log = logging.getLogger("registry_sdk.transport")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*(?=[ \t]*(?:,|$))")
+# A token68 is the whole list element: "=" padding may end it, then only OWS and a comma
+# or the end. Such an element is never an auth-param, which needs a value after "=".
+_TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*(?=[ \t]*(?:,|\Z))")
+# obs-fold: a line break followed by SP or HTAB is whitespace (RFC 9112 §5.2). The CRLF
+# becomes two spaces, so that positions in error messages still point into the input.
+_OBS_FOLD = re.compile(r"\r\n(?=[ \t])")
 _WS = " \t"
 #: Headers longer than this are refused before parsing (security rule 5).
 MAX_HEADER_LENGTH = 16 * 1024
@@ -79,11 +89,12 @@ class Challenge:
 
 class _Parser:
     def __init__(self, source: str) -> None:
-        self.s = source
+        self.source = source
+        self.s = _OBS_FOLD.sub("  ", source) if "\r\n" in source else source
         self.i = 0
 
     def error(self, message: str) -> InvalidChallenge:
-        return InvalidChallenge(f"{message} at position {self.i}", source=self.s,
+        return InvalidChallenge(f"{message} at position {self.i}", source=self.source,
                                 position=self.i)
 
     def skip(self, chars: str = _WS) -> None:
@@ -158,7 +169,7 @@ class _Parser:
                 if self.peek() in (" ", "\t"):
                     self.skip()
                     match = _TOKEN68.match(self.s, self.i)
-                    if match is not None and not self.is_param_ahead():
+                    if match is not None:
                         token68 = match.group()
                         self.i = match.end()
                     else:

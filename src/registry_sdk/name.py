@@ -1,6 +1,7 @@
 """Registry, repository, tag and digest references, exact to the distribution grammar.
 
-`import registry_sdk.name` costs only attrs: no urllib3, no cattrs, no transport.
+`import registry_sdk.name` costs only the standard library (`re`, `enum`, `typing`): no
+attrs, no urllib3, no cattrs, no transport.
 
 >>> from registry_sdk.name import parse_reference
 >>> ref = parse_reference("ubuntu:22.04")
@@ -16,9 +17,8 @@ only, `index.docker.io` as an alias); `strict=True` applies none and raises
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeAlias
-
-import attrs
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NoReturn, TypeAlias
 
 from registry_sdk import _grammar as G
 from registry_sdk._errors import InvalidReference, ReferenceErrorKind
@@ -71,7 +71,24 @@ def __dir__() -> list[str]:
     return __all__
 
 
-@attrs.frozen
+_set = object.__setattr__
+
+
+# The four name types are hand-written rather than attrs classes so that `import
+# registry_sdk.name` does not pay for attrs. Each is slotted (and weak-referenceable) and
+# immutable: its `__init__` takes components (never parsing) and sets the slots through
+# object.__setattr__; `__eq__` and `__hash__` follow the canonical form; `__repr__` is the
+# attrs-style one; `__reduce__` pickles the components.
+
+
+def _frozen_setattr(self: object, name: str, value: object) -> NoReturn:
+    raise AttributeError(f"{self.__class__.__name__!r} is immutable; cannot set {name!r}")
+
+
+def _frozen_delattr(self: object, name: str) -> NoReturn:
+    raise AttributeError(f"{self.__class__.__name__!r} is immutable; cannot delete {name!r}")
+
+
 class Registry:
     """A registry host, `host[:port]`, e.g. `ghcr.io` or `localhost:5000`.
 
@@ -79,7 +96,31 @@ class Registry:
     takes an already canonical name and does not validate it.
     """
 
-    name: str
+    __slots__ = ("__weakref__", "name")
+    __setattr__ = _frozen_setattr
+    __delattr__ = _frozen_delattr
+    __match_args__ = ("name",)
+    if TYPE_CHECKING:
+        @property
+        def name(self) -> str:
+            """The host and optional port, e.g. `ghcr.io` or `localhost:5000`."""
+
+    def __init__(self, name: str) -> None:
+        _set(self, "name", name)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.name == other.name
+
+    def __hash__(self) -> int:
+        return hash((Registry, self.name))
+
+    def __reduce__(self) -> tuple[type[Registry], tuple[str]]:
+        return self.__class__, (self.name,)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(name={self.name!r})"
 
     def __str__(self) -> str:
         return self.name
@@ -131,12 +172,40 @@ class Registry:
         return Scope.catalog()
 
 
-@attrs.frozen
 class Repository:
     """A repository: a registry and a path such as `library/ubuntu`."""
 
-    registry: Registry
-    path: str
+    __slots__ = ("__weakref__", "path", "registry")
+    __setattr__ = _frozen_setattr
+    __delattr__ = _frozen_delattr
+    __match_args__ = ("registry", "path")
+    if TYPE_CHECKING:
+        @property
+        def registry(self) -> Registry:
+            """The registry that holds the repository."""
+
+        @property
+        def path(self) -> str:
+            """The repository path on its registry, e.g. `library/ubuntu`."""
+
+    def __init__(self, registry: Registry, path: str) -> None:
+        _set(self, "registry", registry)
+        _set(self, "path", path)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.path == other.path
+                and self.registry == other.registry)
+
+    def __hash__(self) -> int:
+        return hash((Repository, self.registry.name, self.path))
+
+    def __reduce__(self) -> tuple[type[Repository], tuple[Registry, str]]:
+        return self.__class__, (self.registry, self.path)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(registry={self.registry!r}, path={self.path!r})"
 
     def __str__(self) -> str:
         return f"{self.registry.name}/{self.path}"
@@ -217,12 +286,40 @@ class Repository:
         return _client(client).get_manifest(ref)
 
 
-@attrs.frozen
 class Tag:
     """A tagged reference such as `docker.io/library/ubuntu:22.04`."""
 
-    repository: Repository
-    tag: str
+    __slots__ = ("__weakref__", "repository", "tag")
+    __setattr__ = _frozen_setattr
+    __delattr__ = _frozen_delattr
+    __match_args__ = ("repository", "tag")
+    if TYPE_CHECKING:
+        @property
+        def repository(self) -> Repository:
+            """The repository the tag belongs to."""
+
+        @property
+        def tag(self) -> str:
+            """The tag, e.g. `22.04`."""
+
+    def __init__(self, repository: Repository, tag: str) -> None:
+        _set(self, "repository", repository)
+        _set(self, "tag", tag)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.tag == other.tag
+                and self.repository == other.repository)
+
+    def __hash__(self) -> int:
+        return hash((Tag, self.repository, self.tag))
+
+    def __reduce__(self) -> tuple[type[Tag], tuple[Repository, str]]:
+        return self.__class__, (self.repository, self.tag)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(repository={self.repository!r}, tag={self.tag!r})"
 
     def __str__(self) -> str:
         return f"{self.repository}:{self.tag}"
@@ -261,7 +358,6 @@ class Tag:
         return ref
 
 
-@attrs.frozen
 class Digest:
     """A reference by content digest, e.g. `ghcr.io/org/app@sha256:…`.
 
@@ -269,9 +365,43 @@ class Digest:
     in equality and is not printed by `str()`.
     """
 
-    repository: Repository
-    digest: str
-    tag: str | None = attrs.field(default=None, eq=False)
+    __slots__ = ("__weakref__", "digest", "repository", "tag")
+    __setattr__ = _frozen_setattr
+    __delattr__ = _frozen_delattr
+    __match_args__ = ("repository", "digest", "tag")
+    if TYPE_CHECKING:
+        @property
+        def repository(self) -> Repository:
+            """The repository the digest belongs to."""
+
+        @property
+        def digest(self) -> str:
+            """The digest, `algorithm:hex`, e.g. `sha256:…`."""
+
+        @property
+        def tag(self) -> str | None:
+            """The tag written beside the digest, else `None` (not part of equality)."""
+
+    def __init__(self, repository: Repository, digest: str, tag: str | None = None) -> None:
+        _set(self, "repository", repository)
+        _set(self, "digest", digest)
+        _set(self, "tag", tag)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.digest == other.digest
+                and self.repository == other.repository)
+
+    def __hash__(self) -> int:
+        return hash((Digest, self.repository, self.digest))
+
+    def __reduce__(self) -> tuple[type[Digest], tuple[Repository, str, str | None]]:
+        return self.__class__, (self.repository, self.digest, self.tag)
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}(repository={self.repository!r}, "
+                f"digest={self.digest!r}, tag={self.tag!r})")
 
     def __str__(self) -> str:
         return f"{self.repository}@{self.digest}"
@@ -322,17 +452,17 @@ def parse_reference(
         InvalidReference: see [ReferenceErrorKind][registry_sdk.errors.ReferenceErrorKind].
     """
     domain, path, tag, digest = normalise(source, strict, default_registry)
-    repo = Repository(_registry(domain), path)
+    repo = _new_repository(_REGISTRIES.get(domain) or _registry(domain), path)
     if digest is not None:
-        return Digest(repo, digest, tag)
+        return _new_digest(repo, digest, tag)
     if tag is None:
         if strict:
             raise G.fail(_K.NAME_NOT_CANONICAL, source, (len(source), len(source)),
                          "missing tag")
-        if G.TAG_RE.fullmatch(default_tag) is None:
+        if default_tag != "latest" and G.TAG_RE.fullmatch(default_tag) is None:
             raise G.fail(_K.TAG_INVALID_FORMAT, default_tag, (0, len(default_tag)))
         tag = default_tag
-    return Tag(repo, tag)
+    return _new_tag(repo, tag)
 
 
 def split_reference(source: str) -> ReferenceParts:
@@ -355,6 +485,47 @@ def _registry(name: str) -> Registry:
         if len(_REGISTRIES) < 1024:
             _REGISTRIES[name] = found
     return found
+
+
+# Constructors for the parser's hot path: the same values as the classes' __init__, built
+# by setting the slots directly (about half the cost of __init__ with object.__setattr__).
+_new = object.__new__
+
+
+def _slot(cls: type, name: str) -> Callable[[object, object], None]:
+    setter: Callable[[object, object], None] = vars(cls)[name].__set__
+    return setter
+
+
+_SET_REPOSITORY_REGISTRY = _slot(Repository, "registry")
+_SET_REPOSITORY_PATH = _slot(Repository, "path")
+_SET_TAG_REPOSITORY = _slot(Tag, "repository")
+_SET_TAG_TAG = _slot(Tag, "tag")
+_SET_DIGEST_REPOSITORY = _slot(Digest, "repository")
+_SET_DIGEST_DIGEST = _slot(Digest, "digest")
+_SET_DIGEST_TAG = _slot(Digest, "tag")
+
+
+def _new_repository(registry: Registry, path: str) -> Repository:
+    repository: Repository = _new(Repository)
+    _SET_REPOSITORY_REGISTRY(repository, registry)
+    _SET_REPOSITORY_PATH(repository, path)
+    return repository
+
+
+def _new_tag(repository: Repository, tag: str) -> Tag:
+    value: Tag = _new(Tag)
+    _SET_TAG_REPOSITORY(value, repository)
+    _SET_TAG_TAG(value, tag)
+    return value
+
+
+def _new_digest(repository: Repository, digest: str, tag: str | None) -> Digest:
+    value: Digest = _new(Digest)
+    _SET_DIGEST_REPOSITORY(value, repository)
+    _SET_DIGEST_DIGEST(value, digest)
+    _SET_DIGEST_TAG(value, tag)
+    return value
 
 
 def _client(client: Client | None) -> Client:

@@ -8,5 +8,4 @@ from registry_sdk.transport import Transport as Transport
 
 __all__ = ['ANONYMOUS', 'Action', 'AuthenticationError', 'Authenticator', 'Basic', 'Bearer', 'Client', 'CredentialHelperError', 'Credentials', 'CredentialsError', 'DefaultKeychain', 'Descriptor', 'Diagnostic', 'Digest', 'DigestMismatch', 'ErrorCode', 'IdentityToken', 'ImageIndex', 'ImageManifest', 'InvalidChallenge', 'InvalidReference', 'InvalidResponse', 'InvalidScope', 'Keychain', 'Manifest', 'MultiKeychain', 'Platform', 'Reference', 'ReferenceErrorKind', 'Registry', 'RegistryError', 'RegistryResponseError', 'Repository', 'Scope', 'SecurityError', 'StaticKeychain', 'Tag', 'TokenExchangeError', 'Transport', 'TransportError', 'TransportTimeout', '__version__', 'check_error', 'default_client', 'parse_reference', 'split_reference']
 
-# Names in __all__ with no definition:
-#   __version__
+__version__: str

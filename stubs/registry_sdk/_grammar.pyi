@@ -16,6 +16,7 @@ DOMAIN_RE: Incomplete
 PATH_RE: Incomplete
 TAG_RE: Incomplete
 DIGEST_GRAMMAR_RE: Incomplete
+SUPPORTED_DIGEST_RE: Incomplete
 MESSAGES: Incomplete
 
 class ReferenceParts(NamedTuple):

@@ -42,10 +42,11 @@ def test_version_matches_metadata() -> None:
 
 
 def test_importing_name_stays_light() -> None:
-    """import registry_sdk.name pulls in neither urllib3 nor cattrs."""
+    """import registry_sdk.name pulls in neither urllib3, cattrs nor attrs."""
     code = ("import sys, registry_sdk.name; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('urllib3', 'cattrs', 'http', 'ssl', 'json', 'subprocess')))")
+            "('urllib3', 'cattrs', 'attr', 'attrs', 'http', 'ssl', 'json', 'subprocess', "
+            "'logging', 'inspect')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"

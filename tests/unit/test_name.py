@@ -306,3 +306,87 @@ def test_values_hash_pickle_and_compare() -> None:
     assert pickle.loads(pickle.dumps(a)) == a
     with pytest.raises(AttributeError):
         a.tag = "x"  # type: ignore[misc]
+
+
+def test_values_are_frozen_slotted_and_weakrefable() -> None:
+    """No attribute can be set or deleted, there is no __dict__, weak references work."""
+    import weakref
+
+    tag = parse_reference("ghcr.io/o/a:v1")
+    digest = parse_reference(f"ghcr.io/o/a:v1@{D256}")
+    assert isinstance(tag, Tag) and isinstance(digest, Digest)
+    for value, attr in [(tag.registry, "name"), (tag.repository, "path"), (tag, "tag"),
+                        (digest, "digest"), (digest, "tag"), (tag, "other")]:
+        with pytest.raises(AttributeError):
+            setattr(value, attr, "x")
+        with pytest.raises(AttributeError):
+            delattr(value, attr)
+        assert not hasattr(value, "__dict__")
+        assert weakref.ref(value)() is value
+    assert (tag.tag, digest.tag, str(tag.registry)) == ("v1", "v1", "ghcr.io")
+
+
+def test_equality_and_hash_follow_the_canonical_form() -> None:
+    """Equal values hash alike; a Digest's tag takes no part; types never compare equal."""
+    repo = Repository(Registry("ghcr.io"), "o/a")
+    assert repo == Repository(Registry("ghcr.io"), "o/a") != Repository(Registry("ghcr.io"), "o/b")
+    assert Registry("ghcr.io") != Registry("quay.io")
+    with_tag, bare = Digest(repo, D256, "v1"), Digest(repo, D256)
+    assert with_tag == bare and hash(with_tag) == hash(bare) and bare.tag is None
+    assert Digest(repo, D256) != Digest(repo, D512)
+    assert Tag(repo, "v1") == Tag(repo, "v1") != Tag(repo, "v2")
+    assert hash(Tag(repo, "v1")) == hash(Tag(repo, "v1"))
+    assert Tag(repo, D256) != Digest(repo, D256)
+    assert Tag(repo, "v1") != Digest(repo, D256, "v1")
+    assert Registry("ghcr.io") != "ghcr.io"
+    assert repo != ("ghcr.io", "o/a")
+    assert repo.__eq__("x") is NotImplemented
+
+
+def test_repr_is_the_attrs_style_repr() -> None:
+    """repr shows every field as keyword arguments, like an attrs class."""
+    digest = parse_reference(f"a:v1@{D256}")
+    assert repr(digest) == (
+        "Digest(repository=Repository(registry=Registry(name='docker.io'), "
+        f"path='library/a'), digest='{D256}', tag='v1')")
+    assert repr(parse_reference("ubuntu")) == (
+        "Tag(repository=Repository(registry=Registry(name='docker.io'), "
+        "path='library/ubuntu'), tag='latest')")
+    assert repr(Digest(Repository(Registry("r.io"), "p"), D256)) == (
+        f"Digest(repository=Repository(registry=Registry(name='r.io'), path='p'), "
+        f"digest='{D256}', tag=None)")
+
+
+def test_pickle_round_trips_every_field() -> None:
+    """Pickling keeps every field, including a Digest's tag, at every protocol."""
+    values = [Registry("ghcr.io"), Repository.parse("ghcr.io/o/a"),
+              parse_reference("ghcr.io/o/a:v1"), parse_reference(f"ghcr.io/o/a:v1@{D256}")]
+    for proto in range(pickle.HIGHEST_PROTOCOL + 1):
+        for value in values:
+            back = pickle.loads(pickle.dumps(value, protocol=proto))
+            assert back == value and repr(back) == repr(value) and type(back) is type(value)
+
+
+def test_match_args_and_keyword_construction() -> None:
+    """Positional pattern matching and keyword construction follow the field order."""
+    repo = Repository(registry=Registry(name="ghcr.io"), path="o/a")
+    ref: Tag | Digest = Digest(repository=repo, digest=D256, tag="v1")
+    match ref:
+        case Digest(Repository(Registry(host), path), digest, tag):
+            assert (host, path, digest, tag) == ("ghcr.io", "o/a", D256, "v1")
+        case _:
+            pytest.fail("no match")
+    assert Tag(repository=repo, tag="v1").tag == "v1"
+
+
+def test_errors_show_their_public_module_without_importing_it() -> None:
+    """With only registry_sdk.name imported, InvalidReference is registry_sdk.errors'."""
+    import subprocess
+    import sys
+
+    code = ("import sys, registry_sdk.name as n; "
+            "print(n.InvalidReference.__module__, n.ReferenceErrorKind.__module__, "
+            "'registry_sdk.errors' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["registry_sdk.errors", "registry_sdk.errors", "False"]
