@@ -59,7 +59,7 @@ def parsers() -> dict[str, Parser]:
     """registry-sdk's non-strict parse and, when installed, docker-image-py's."""
     found: dict[str, Parser] = {"registry-sdk": (parse_reference, (InvalidReference,))}
     try:
-        from docker_image import digest as peer_digest  # type: ignore[import-untyped]
+        from docker_image import digest as peer_digest
         from docker_image import reference as peer
     except ImportError:
         pass

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from registry_sdk import _errors
 from registry_sdk.name import (
     Digest,
     Reference,
@@ -20,22 +19,6 @@ from registry_sdk.name import (
     parse_reference,
     split_reference,
 )
-
-
-def _adopt_errors() -> None:
-    """Show (and pickle) the exception classes as `registry_sdk.errors.X`.
-
-    `registry_sdk.errors` does the same when imported, but the reference parser raises
-    `InvalidReference` without importing that facade (it loads attrs), and a traceback
-    should not name the private module.
-    """
-    for name in _errors.__all__:
-        obj = getattr(_errors, name)
-        if getattr(obj, "__module__", "") == _errors.__name__:
-            obj.__module__ = "registry_sdk.errors"
-
-
-_adopt_errors()
 
 if TYPE_CHECKING:
     from registry_sdk.authn import (
@@ -50,18 +33,28 @@ if TYPE_CHECKING:
         MultiKeychain,
         StaticKeychain,
     )
-    from registry_sdk.client import Client, default_client
+    from registry_sdk.client import (
+        BlobReader,
+        Client,
+        default_client,
+        set_default_client,
+    )
     from registry_sdk.errors import (
         AuthenticationError,
+        ConcurrentUpdate,
         CredentialHelperError,
         CredentialsError,
         Diagnostic,
         DigestMismatch,
         ErrorCode,
         InvalidChallenge,
+        InvalidPlatform,
         InvalidReference,
         InvalidResponse,
         InvalidScope,
+        ManifestKindMismatch,
+        MissingReferences,
+        NoMatchingPlatform,
         ReferenceErrorKind,
         RegistryError,
         RegistryResponseError,
@@ -69,11 +62,31 @@ if TYPE_CHECKING:
         TokenExchangeError,
         TransportError,
         TransportTimeout,
+        Unauthorized,
+        UnsupportedOperation,
+        UploadError,
         check_error,
     )
-    from registry_sdk.models import Descriptor, ImageIndex, ImageManifest, Manifest, Platform
-    from registry_sdk.scope import Action, Scope
-    from registry_sdk.transport import Transport
+    from registry_sdk.models import (
+        Descriptor,
+        ImageConfig,
+        ImageIndex,
+        ImageManifest,
+        Manifest,
+        Platform,
+    )
+    from registry_sdk.progress import (
+        Progress,
+        ProgressAction,
+        ProgressEvent,
+    )
+    from registry_sdk.scope import (
+        Action,
+        Scope,
+    )
+    from registry_sdk.transport import (
+        Transport,
+    )
 
 __all__ = [
     "ANONYMOUS",
@@ -82,7 +95,9 @@ __all__ = [
     "Authenticator",
     "Basic",
     "Bearer",
+    "BlobReader",
     "Client",
+    "ConcurrentUpdate",
     "CredentialHelperError",
     "Credentials",
     "CredentialsError",
@@ -93,16 +108,24 @@ __all__ = [
     "DigestMismatch",
     "ErrorCode",
     "IdentityToken",
+    "ImageConfig",
     "ImageIndex",
     "ImageManifest",
     "InvalidChallenge",
+    "InvalidPlatform",
     "InvalidReference",
     "InvalidResponse",
     "InvalidScope",
     "Keychain",
     "Manifest",
+    "ManifestKindMismatch",
+    "MissingReferences",
     "MultiKeychain",
+    "NoMatchingPlatform",
     "Platform",
+    "Progress",
+    "ProgressAction",
+    "ProgressEvent",
     "Reference",
     "ReferenceErrorKind",
     "Registry",
@@ -117,23 +140,34 @@ __all__ = [
     "Transport",
     "TransportError",
     "TransportTimeout",
+    "Unauthorized",
+    "UnsupportedOperation",
+    "UploadError",
     "__version__",
     "check_error",
     "default_client",
     "parse_reference",
+    "set_default_client",
     "split_reference",
 ]
 
+#: Where each lazily re-exported name lives.
 _LAZY = {
     "Action": "registry_sdk.scope",
     "Scope": "registry_sdk.scope",
+    "BlobReader": "registry_sdk.client",
     "Client": "registry_sdk.client",
     "default_client": "registry_sdk.client",
+    "set_default_client": "registry_sdk.client",
     "Descriptor": "registry_sdk.models",
+    "ImageConfig": "registry_sdk.models",
     "ImageIndex": "registry_sdk.models",
     "ImageManifest": "registry_sdk.models",
     "Manifest": "registry_sdk.models",
     "Platform": "registry_sdk.models",
+    "Progress": "registry_sdk.progress",
+    "ProgressAction": "registry_sdk.progress",
+    "ProgressEvent": "registry_sdk.progress",
     "Transport": "registry_sdk.transport",
     "ANONYMOUS": "registry_sdk.authn",
     "Authenticator": "registry_sdk.authn",
@@ -146,15 +180,20 @@ _LAZY = {
     "MultiKeychain": "registry_sdk.authn",
     "StaticKeychain": "registry_sdk.authn",
     "AuthenticationError": "registry_sdk.errors",
+    "ConcurrentUpdate": "registry_sdk.errors",
     "CredentialHelperError": "registry_sdk.errors",
     "CredentialsError": "registry_sdk.errors",
     "Diagnostic": "registry_sdk.errors",
     "DigestMismatch": "registry_sdk.errors",
     "ErrorCode": "registry_sdk.errors",
     "InvalidChallenge": "registry_sdk.errors",
+    "InvalidPlatform": "registry_sdk.errors",
     "InvalidReference": "registry_sdk.errors",
     "InvalidResponse": "registry_sdk.errors",
     "InvalidScope": "registry_sdk.errors",
+    "ManifestKindMismatch": "registry_sdk.errors",
+    "MissingReferences": "registry_sdk.errors",
+    "NoMatchingPlatform": "registry_sdk.errors",
     "ReferenceErrorKind": "registry_sdk.errors",
     "RegistryError": "registry_sdk.errors",
     "RegistryResponseError": "registry_sdk.errors",
@@ -162,6 +201,9 @@ _LAZY = {
     "TokenExchangeError": "registry_sdk.errors",
     "TransportError": "registry_sdk.errors",
     "TransportTimeout": "registry_sdk.errors",
+    "Unauthorized": "registry_sdk.errors",
+    "UnsupportedOperation": "registry_sdk.errors",
+    "UploadError": "registry_sdk.errors",
     "check_error": "registry_sdk.errors",
 }
 

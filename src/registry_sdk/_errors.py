@@ -572,3 +572,18 @@ class ConcurrentUpdate(RegistryError):
     def __init__(self, message: str, *, reference: str) -> None:
         super().__init__(message)
         self.reference = reference
+
+
+def _public_home() -> None:
+    """Show (and pickle) every class here as `registry_sdk.errors.X`, its public home.
+
+    Done here rather than in the facade: the reference parser raises InvalidReference
+    without importing `registry_sdk.errors`, and a traceback should not name this module.
+    """
+    for name in __all__:
+        obj = globals()[name]
+        if getattr(obj, "__module__", "") == __name__:
+            obj.__module__ = "registry_sdk.errors"
+
+
+_public_home()
