@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from typing_extensions import override
+
 from registry_sdk.errors import (
     AuthenticationError,
     CredentialsError,
@@ -175,6 +177,7 @@ def _cmd_login(args: argparse.Namespace) -> int:
 class _Parser(argparse.ArgumentParser):
     """argparse, with usage errors on one line (as every error of this CLI)."""
 
+    @override
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
 
