@@ -222,8 +222,10 @@ class Client:
         `Docker-Content-Digest` when the registry sends one.
 
         Raises:
-            RegistryResponseError, DigestMismatch, InvalidResponse (too large, bad JSON,
-            wrong shape, media type mismatch).
+            RegistryResponseError: the registry refused (e.g. 404 `MANIFEST_UNKNOWN`;
+                a 401 is an `Unauthorized`).
+            DigestMismatch: the bytes do not hash to the digest asked for or announced.
+            InvalidResponse: too large, bad JSON, wrong shape, or a media type mismatch.
         """
         return _read.get_manifest(self, _read.as_ref(ref), accept, max_size)
 
