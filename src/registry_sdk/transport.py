@@ -137,7 +137,8 @@ class Transport:
         scopes: the scopes requests will need (e.g. `repo.scope("pull")`); scopes are
             also inferred from each request's method and path.
         pool: a urllib3 PoolManager to share; one is created otherwise.
-        retries: a urllib3 `Retry` (default [default_retries][registry_sdk.transport.default_retries]).
+        retries: a urllib3 `Retry` (default:
+            [default_retries][registry_sdk.transport.default_retries]).
         timeout: a urllib3 `Timeout` or seconds (default 10 s connect, 60 s read).
         user_agent: added in front of `registry-sdk/VERSION`.
         insecure: allow plain http to this (non-loopback) registry; `url()` uses http.
