@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from registry_sdk.authn import Basic
+from registry_sdk.client import set_default_client
 from registry_sdk.name import Repository
 from registry_sdk.transport import Transport
 from tests.support.registry import RunningRegistry
@@ -34,7 +35,11 @@ def test_quickstart_blocks_run(token_stack: tuple[RunningRegistry, TokenServer],
     text = (DOCS / "quickstart.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
     assert len(blocks) == 5
+    assert 'address = "localhost:5000"' in blocks[0]
     namespace: dict[str, object] = {}
-    for block in blocks:
-        code = block.replace('address = "localhost:5000"', f'address = "{reg.address}"')
-        exec(compile(code, "docs/quickstart.md", "exec"), namespace)  # noqa: S102
+    try:
+        for block in blocks:
+            code = block.replace('address = "localhost:5000"', f'address = "{reg.address}"')
+            exec(compile(code, "docs/quickstart.md", "exec"), namespace)  # noqa: S102
+    finally:
+        set_default_client(None)  # the quickstart configures the process-wide client
