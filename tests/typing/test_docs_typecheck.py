@@ -162,3 +162,14 @@ def test_doctest_blocks_map_to_their_lines() -> None:
     """A doctest block becomes its source lines, each mapped to its Markdown line."""
     block = Block(ROOT / "x.md", 10, ">>> a = 1\n>>> b = (a +\n...      2)\n3\n", True)
     assert as_python(block) == [(10, "a = 1"), (11, "b = (a +"), (12, "     2)")]
+
+
+def test_a_marked_block_is_skipped_and_a_bare_marker_refused(tmp_path: Path) -> None:
+    """`<!-- not-checked: why -->` right before a fence skips it; no reason, no skip."""
+    doc = tmp_path / "x.md"
+    doc.write_text("<!-- not-checked: a fragment -->\n```python\nx: int = 'a'\n```\n\n"
+                   "```python\ny = 1\n```\n")
+    assert [(b.line, b.checked) for b in blocks_of(doc)] == [(3, False), (7, True)]
+    doc.write_text("<!-- not-checked: -->\n```python\nx = 1\n```\n")
+    with pytest.raises(pytest.fail.Exception, match="needs a reason"):
+        blocks_of(doc)
