@@ -186,8 +186,10 @@ class Client:
         The Unauthorized names the user refused and where their credentials came from,
         or says that none were found and the request was anonymous.
         """
+        answered = getattr(resp, "url", None)  # the URL that answered (scheme learned)
         try:
-            check_error(resp, *expected, method=method, url=url)
+            check_error(resp, *expected, method=method,
+                        url=answered if isinstance(answered, str) and answered else url)
         except Unauthorized as exc:
             error = _refusal(exc, t)
         else:
@@ -230,8 +232,10 @@ class Client:
         `Docker-Content-Digest` when the registry sends one.
 
         Raises:
-            RegistryResponseError, DigestMismatch, InvalidResponse (too large, bad JSON,
-            wrong shape, media type mismatch).
+            RegistryResponseError: the registry refused (e.g. 404 `MANIFEST_UNKNOWN`;
+                a 401 is an `Unauthorized`).
+            DigestMismatch: the bytes do not hash to the digest asked for or announced.
+            InvalidResponse: too large, bad JSON, wrong shape, or a media type mismatch.
         """
         return _read.get_manifest(self, _read.as_ref(ref), accept, max_size)
 

@@ -137,7 +137,8 @@ class Transport:
         scopes: the scopes requests will need (e.g. `repo.scope("pull")`); scopes are
             also inferred from each request's method and path.
         pool: a urllib3 PoolManager to share; one is created otherwise.
-        retries: a urllib3 `Retry` (default [default_retries][]).
+        retries: a urllib3 `Retry` (default:
+            [default_retries][registry_sdk.transport.default_retries]).
         timeout: a urllib3 `Timeout` or seconds (default 10 s connect, 60 s read).
         user_agent: added in front of `registry-sdk/VERSION`.
         insecure: allow plain http to this (non-loopback) registry; `url()` uses http.
@@ -229,9 +230,12 @@ class Transport:
         *allow_other_host*, a URL on another host is sent with no credentials at all
         (rule 1), e.g. an upload location in object storage.
 
+        A refusal the flow cannot fix (a second 401) is returned as the response.
+
         Raises:
-            SecurityError, TransportError, TransportTimeout, TokenExchangeError. A refusal
-            the flow cannot fix (a second 401) is returned as the response.
+            SecurityError: a rule refused the request before it was sent.
+            TransportError: the connection failed (`TransportTimeout` when it timed out).
+            TokenExchangeError: the token server refused or failed.
         """
         netloc = urlsplit(url).netloc
         base = {"User-Agent": self.user_agent, **(headers or {})}
