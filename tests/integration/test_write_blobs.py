@@ -315,3 +315,18 @@ def test_chunk_min_length_is_honoured(token_stack: Stack,
     assert read_back(client, repo, desc.digest) == data
     patches = [m for m, _, _ in upload_requests(reg, repo.path) if m == "PATCH"]
     assert len(patches) == 3
+
+
+def test_a_failing_progress_callback_cancels_the_session(token_stack: Stack) -> None:
+    reg, _ = token_stack
+    client, repo = client_for(reg), fresh(reg)
+
+    def explode(event: ProgressEvent) -> None:
+        raise RuntimeError("stop here")
+
+    data = os.urandom(3 * MiB)
+    with pytest.raises(RuntimeError, match="stop here"):
+        _push.push_blob(client, repo, data, progress=explode, chunk_size=MiB)
+    methods = [m for m, _, s in upload_requests(reg, repo.path) if s != 401]
+    assert methods == ["HEAD", "POST", "PATCH", "DELETE"]
+    assert client.blob_exists(repo.with_digest(sha(data))) is None
