@@ -12,8 +12,10 @@ The upload protocol (OCI distribution spec, "Pushing blobs"):
   beginning when the source can be read again.
 * `DELETE URL` cancels a session: done whenever an upload cannot finish (rule 8).
 
-The source is read once, in chunks of bounded size, and hashed as it is read on a second
-thread (hashlib releases the GIL on large buffers) while the previous chunk is sent.
+The source is sent in one pass, in chunks of bounded size, hashed as it is read on a
+second thread (hashlib releases the GIL on large buffers) while the previous chunk is
+sent. (A path or seekable file without a digest is also hashed once before, so that an
+existing blob can be skipped.)
 """
 
 from __future__ import annotations
@@ -636,13 +638,22 @@ def mount_blob(client: Client, src: Digest, dst: Repository) -> bool:
 
 
 def _mount(t: Transport, src: Repository, dst: Repository, digest: str,
-           scopes: Collection[Scope]) -> tuple[bool, _Upload | None]:
-    """POST ?mount&from: (True, None) when mounted; else the session opened instead."""
+           scopes: Collection[Scope], *, lenient: bool = False,
+           ) -> tuple[bool, _Upload | None]:
+    """POST ?mount&from: (True, None) when mounted; else the session opened instead.
+
+    *lenient*: a refusal (no pull on the source, an unknown source) is (False, None),
+    so that `push_blob` uploads instead.
+    """
     if src.registry != dst.registry:
         return False, None
     query = "?" + urlencode({"mount": digest, "from": src.path})
     url = t.url(f"/v2/{dst.path}/blobs/uploads/{query}")
     resp = _post(t, dst, [*scopes, Scope.repository(src.path, "pull")], query)
+    if lenient and resp.status in (401, 403, 404):
+        resp.drain_conn()
+        log.debug("mount of %s from %s refused (%s); uploading", digest, src, resp.status)
+        return False, None
     check_error(resp, 201, 202, method="POST", url=url)
     resp.drain_conn()
     location = resp.headers.get("Location")
@@ -698,7 +709,7 @@ def _skip_or_mount(t: Transport, repo: Repository, known: str, *, total: int | N
             continue
         if session is not None:
             session.cancel()
-        mounted, session = _mount(t, other_repo, repo, known, scopes)
+        mounted, session = _mount(t, other_repo, repo, known, scopes, lenient=True)
         if mounted:
             if progress is not None:
                 progress(ProgressEvent(known, total or 0, total, ProgressAction.MOUNT))

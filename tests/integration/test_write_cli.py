@@ -67,6 +67,19 @@ def test_push_an_artifact_tag_and_delete(token_stack: Stack, home: Path, tmp_pat
     assert doc["layers"][0]["digest"] == sha(b"# hello\n")
     assert doc["annotations"] == {"k": "v", "empty": ""}
 
+    sig = tmp_path / "sig.txt"
+    sig.write_text("signed")
+    assert main(["push", ref.rsplit(":", 1)[0] + ":sig", str(sig), "--subject", "v1",
+                 "--artifact-type", "application/x.sig", "--insecure", "--json"]) == 0
+    sig_digest = json.loads(capsys.readouterr().out)["digest"]
+    from registry_sdk.client import Client
+    from registry_sdk.name import Digest
+
+    found = Client(insecure=[reg.address]).referrers(
+        Digest.parse(ref.rsplit(":", 1)[0] + "@" + out["digest"]))
+    assert [(d.digest, d.artifact_type) for d in found.manifests] == [
+        (sig_digest, "application/x.sig")]
+
     assert main(["tag", ref, "stable", "--insecure"]) == 0
     assert capsys.readouterr().out.strip().startswith(out["digest"])
 

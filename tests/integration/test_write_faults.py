@@ -172,3 +172,11 @@ def test_upload_location_on_another_host_gets_no_credentials(faulty_stack: Stack
         assert not any(elsewhere.authorized)
     finally:
         elsewhere.stop()
+
+
+def test_registry_that_deletes_tags(faulty_stack: Stack) -> None:
+    """Where the registry accepts a tag delete (202), delete(tag) simply succeeds."""
+    client, repo, proxy = setup(faulty_stack)
+    proxy.plan(Fault("status", match="/manifests/v1", status=202))
+    client.delete(repo.with_tag("v1"))
+    assert [m for m, p, _ in proxy.seen if "/manifests/" in p] == ["DELETE"]

@@ -3,6 +3,7 @@ the referrers fallback index, tag, delete; skopeo reads back what we wrote."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
@@ -300,3 +301,39 @@ def test_first_image_push_token_exchanges(token_stack: Stack) -> None:
     scopes = [r.scopes for r in server.log]
     assert len(scopes) == len(set(scopes)), scopes
     assert len(scopes) == 1, scopes
+
+
+def test_index_reads_back_in_skopeo_with_every_child(token_stack: Stack,
+                                                      tmp_path: Path) -> None:
+    """Two images and an index over them: skopeo copies all of it, digests preserved."""
+    reg, _ = token_stack
+    client, repo = client_for(reg), fresh(reg)
+    children = []
+    for arch, layer in (("amd64", b"amd64 layer"), ("arm64", b"arm64 layer")):
+        desc = client.put_manifest(repo, push_image(client, repo, layer))
+        children.append(Descriptor(desc.media_type, desc.digest, desc.size,
+                                   platform=Platform(arch, "linux")))
+    index = client.put_manifest(repo.with_tag("multi"),
+                                ImageIndex(2, tuple(children), OCI_INDEX))
+    creds = f"alice:{USERS['alice']}"
+    raw = skopeo("inspect", "--raw", "--tls-verify=false", "--creds", creds,
+                 f"docker://{repo}:multi")
+    assert sha(raw) == index.digest
+    layout = tmp_path / "layout"
+    skopeo("copy", "--all", "--preserve-digests", "--src-tls-verify=false", "--src-creds",
+           creds, f"docker://{repo}:multi", f"oci:{layout}:multi")
+    assert json.loads((layout / "index.json").read_text())["manifests"][0]["digest"] == (
+        index.digest)
+    for child in children:
+        assert (layout / "blobs" / "sha256" / child.digest.partition(":")[2]).exists()
+
+
+def test_sha512_blob(token_stack: Stack) -> None:
+    """A blob named by sha512 is hashed, sent and verified with sha512."""
+    reg, _ = token_stack
+    client, repo = client_for(reg), fresh(reg)
+    data = os.urandom(1000)
+    digest = "sha512:" + hashlib.sha512(data).hexdigest()
+    desc = client.push_blob(repo, iter([data]), digest=digest)
+    assert desc.digest == digest
+    assert client.blob_exists(repo.with_digest(digest)) is not None
