@@ -30,6 +30,7 @@ from registry_sdk.models import (
     ImageIndex,
     ImageManifest,
     Platform,
+    dumps,
 )
 from registry_sdk.name import Digest, Repository
 from tests.support.registry import RunningRegistry
@@ -67,7 +68,7 @@ def test_image_by_tag_reads_back_byte_exact_in_skopeo(token_stack: Stack,
     model = push_image(client, repo, os.urandom(3000))
     desc = client.put_manifest(repo.with_tag("v1"), model)
     fetched = client.get_manifest(repo.with_tag("v1"))
-    assert fetched.raw == _write.serialise(model)
+    assert fetched.raw == dumps(model)
     assert (desc.digest, desc.size, desc.media_type) == (
         fetched.digest, len(fetched.raw), OCI_MANIFEST)
     creds = f"alice:{USERS['alice']}"
@@ -86,7 +87,7 @@ def test_fetched_manifest_keeps_its_exact_bytes(token_stack: Stack) -> None:
     reg, _ = token_stack
     client, repo = client_for(reg), fresh(reg)
     model = push_image(client, repo)
-    doc = json.loads(_write.serialise(model))
+    doc = json.loads(dumps(model))
     doc["mediaType"] = DOCKER_MANIFEST
     doc["config"]["mediaType"] = "application/vnd.docker.container.image.v1+json"
     raw = json.dumps(doc, indent=3).encode()
@@ -102,7 +103,7 @@ def test_raw_bytes_need_a_media_type(token_stack: Stack) -> None:
     reg, _ = token_stack
     client, repo = client_for(reg), fresh(reg)
     model = push_image(client, repo)
-    doc = json.loads(_write.serialise(model))
+    doc = json.loads(dumps(model))
     del doc["mediaType"]
     raw = json.dumps(doc).encode()
     with pytest.raises(InvalidResponse):
@@ -115,7 +116,7 @@ def test_by_digest_and_by_repository(token_stack: Stack) -> None:
     reg, _ = token_stack
     client, repo = client_for(reg), fresh(reg)
     model = push_image(client, repo)
-    raw = _write.serialise(model)
+    raw = dumps(model)
     wrong = repo.with_digest(sha(raw + b" "))
     before = len(reg.requests())
     with pytest.raises(DigestMismatch):
@@ -125,7 +126,7 @@ def test_by_digest_and_by_repository(token_stack: Stack) -> None:
     assert by_digest.digest == sha(raw)
     other = push_image(client, repo, b"second layer")
     by_repo = client.put_manifest(repo, other)
-    assert client.get_manifest(repo.with_digest(by_repo.digest)).raw == _write.serialise(other)
+    assert client.get_manifest(repo.with_digest(by_repo.digest)).raw == dumps(other)
     with pytest.raises(RegistryResponseError) as info:
         client.list_tags(repo)  # distribution: a repository with no tags is unknown
     assert info.value.status == 404
@@ -229,7 +230,7 @@ def test_lost_update_of_the_fallback_index_is_merged_again(
                             media_type=media_type, digest=digest)
         if reference == tag and not interfered:
             interfered.append(reference)
-            stale = _write.serialise(ImageIndex(2, (), OCI_INDEX))
+            stale = dumps(ImageIndex(2, (), OCI_INDEX))
             real_put(t, repo_, tag, stale, media_type=OCI_INDEX,  # type: ignore[arg-type]
                      digest=sha(stale))
         return answered
@@ -256,7 +257,7 @@ def test_a_writer_that_always_wins_is_a_typed_error(
 def test_tag_keeps_the_bytes(token_stack: Stack) -> None:
     reg, _ = token_stack
     client, repo = client_for(reg), fresh(reg)
-    raw = json.dumps(json.loads(_write.serialise(push_image(client, repo))), indent=2).encode()
+    raw = json.dumps(json.loads(dumps(push_image(client, repo))), indent=2).encode()
     desc = client.put_manifest(repo.with_tag("v1"), raw)
     tagged = client.tag(repo.with_tag("v1"), "stable")
     assert tagged == desc
