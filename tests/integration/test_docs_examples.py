@@ -21,20 +21,26 @@ from tests.support.token_server import USERS, TokenServer
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-def test_quickstart_blocks_run(token_stack: tuple[RunningRegistry, TokenServer],
-                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each ```python block of the quickstart executes without error."""
-    reg, _ = token_stack
-    image(Transport(reg.address, Basic("alice", USERS["alice"]), insecure=True),
-          Repository.parse(f"{reg.address}/alice/app"), "v1")
+def doc_blocks(page: str, reg: RunningRegistry, tmp_path: Path,
+               monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ```python blocks of docs/*page*, with alice's credentials stored for *reg* as
+    `docker login` would, in a HOME and DOCKER_CONFIG of the test's own."""
     auth = base64.b64encode(f"alice:{USERS['alice']}".encode()).decode()
     (tmp_path / "config.json").write_text(json.dumps({"auths": {reg.address: {"auth": auth}}}))
     for name in ("REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "DOCKER_AUTH_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
     monkeypatch.setenv("HOME", str(tmp_path))
-    text = (DOCS / "quickstart.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    return re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(), re.S)
+
+
+def test_quickstart_blocks_run(token_stack: tuple[RunningRegistry, TokenServer],
+                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each ```python block of the quickstart executes without error."""
+    reg, _ = token_stack
+    image(Transport(reg.address, Basic("alice", USERS["alice"]), insecure=True),
+          Repository.parse(f"{reg.address}/alice/app"), "v1")
+    blocks = doc_blocks("quickstart.md", reg, tmp_path, monkeypatch)
     assert len(blocks) == 5
     assert 'address = "localhost:5000"' in blocks[0]
     namespace: dict[str, object] = {}

@@ -23,15 +23,6 @@ from .test_write_blobs import sha
 Stack = tuple[RunningRegistry, TokenServer]
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """HOME and DOCKER_CONFIG holding alice's credentials for the registry."""
-    for name in ("DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME",
-                 "DOCKER_AUTH_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    return tmp_path
-
 
 def creds(home: Path, reg: RunningRegistry, user: str = "alice") -> None:
     auth = base64.b64encode(f"{user}:{USERS[user]}".encode()).decode()
