@@ -17,6 +17,7 @@ operations live in modules by job (`_read`, ...); this class is their table of c
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager
@@ -25,14 +26,22 @@ from typing import Any, Self
 
 import urllib3
 
-from registry_sdk import _read
+from registry_sdk import _images, _read
 from registry_sdk._blob import BlobReader
 from registry_sdk._errors import AuthenticationError, Unauthorized
 from registry_sdk._read import MANIFEST_LIMIT, PAGE_LIMIT
 from registry_sdk.authn import DefaultKeychain, Keychain
 from registry_sdk.errors import check_error
-from registry_sdk.models import MANIFEST_ACCEPT, Descriptor, ImageIndex, Manifest
+from registry_sdk.models import (
+    MANIFEST_ACCEPT,
+    Descriptor,
+    ImageConfig,
+    ImageIndex,
+    Manifest,
+    Platform,
+)
 from registry_sdk.name import Digest, Registry, Repository, Tag
+from registry_sdk.progress import Progress
 from registry_sdk.transport import Body, StateStore, TokenCache, Transport
 
 __all__ = [
@@ -256,6 +265,70 @@ class Client:
         registries without it.
         """
         return _read.referrers(self, _read.as_digest(ref), artifact_type)
+
+    def get_image(self, ref: Tag | Digest | str, *,
+                  platform: Platform | str | None = None) -> Manifest:
+        """The image manifest *ref* names for *platform*: never an index.
+
+        ```python
+        image = client.get_image("ghcr.io/org/app:v1", platform="linux/arm64")
+        for layer in image.image.layers: ...
+        ```
+
+        An index is resolved one level deep: the child for *platform* (matched with
+        [Platform.matches][registry_sdk.models.Platform.matches], first in index order)
+        is fetched by digest and verified; with no platform, the index must offer exactly
+        one (attestations and `unknown/unknown` entries do not count). A nested index
+        is not followed (ManifestKindMismatch). An image manifest is returned as is; when
+        a *platform* is given, its config is read to check that it is for that platform.
+
+        Raises:
+            NoMatchingPlatform: nothing for *platform*, or several platforms and none
+                given; `.available` lists what there is.
+            InvalidPlatform: *platform* is a string that does not parse (before any
+                request).
+            ManifestKindMismatch, RegistryResponseError, DigestMismatch, InvalidResponse.
+        """
+        return _images.get_image(self, _read.as_ref(ref), platform)
+
+    def get_config(self, ref: Tag | Digest | str, *,
+                   platform: Platform | str | None = None) -> ImageConfig:
+        """The config of the image *ref* names for *platform* (resolved as by get_image).
+
+        The config blob is capped at the manifest limit (4 MiB) and verified by digest;
+        OCI and Docker configs read into the one model.
+
+        Raises:
+            NoMatchingPlatform, InvalidPlatform: as get_image.
+            InvalidResponse: the image is an artifact (its config is not an OCI or
+                Docker image config), or the config is too large or malformed.
+            DigestMismatch, RegistryResponseError.
+        """
+        return _images.get_config(self, _read.as_ref(ref), platform)
+
+    def download_blob(self, ref: Digest | str, path: str | os.PathLike[str], *,
+                      progress: Progress | None = None) -> Descriptor:
+        """Save a blob to *path*, verified, and return its descriptor.
+
+        ```python
+        client.download_blob("ghcr.io/org/app@sha256:...", "layer.tar.gz")
+        ```
+
+        The bytes are hashed as they are written to a temporary file beside *path*
+        (same directory), which is renamed over *path* only when the size and digest
+        match; on any failure (interruption included) nothing is left behind. A
+        connection broken mid-body is resumed with `Range: bytes=N-`, the hash carrying
+        on from the bytes already written (at most 5 times; a registry that ignores the
+        range starts over). *progress* receives DOWNLOAD events as bytes arrive, the
+        last one with `done == total`.
+
+        Raises:
+            DigestMismatch, InvalidResponse: the bytes are not the blob's (the file is
+                not written).
+            TransportError: the connection kept breaking.
+            RegistryResponseError, OSError (the file system).
+        """
+        return _images.download_blob(self, _read.as_digest(ref), path, progress)
 
 
 def _refusal(exc: Unauthorized, t: Transport) -> Unauthorized:
