@@ -8,16 +8,20 @@ made to misbehave (wrong bytes, a wrong Content-Range), each saying so.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
+import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from registry_sdk.authn import Basic, StaticKeychain
+from registry_sdk.cli import main
 from registry_sdk.client import Client
 from registry_sdk.errors import (
     DigestMismatch,
@@ -474,3 +478,102 @@ def test_wrong_content_range_is_refused(tmp_path: Path) -> None:
             assert events[-1].done == len(data)
         finally:
             proxy.stop()
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def cli_home(token_stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A HOME whose docker config.json holds alice's credentials for the registry."""
+    reg, _ = token_stack
+    for name in ("DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME",
+                 "DOCKER_AUTH_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    auth = base64.b64encode(f"alice:{USERS['alice']}".encode()).decode()
+    (tmp_path / ".docker").mkdir()
+    (tmp_path / ".docker" / "config.json").write_text(
+        json.dumps({"auths": {reg.address: {"auth": auth}}}))
+    return tmp_path
+
+
+def test_cli_config_manifest_platform_and_blob(
+        multi: tuple[Client, Repository, dict[str, str]], cli_home: Path,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`config` prints the config (pretty, or --json with its platform), `manifest
+    --platform` resolves the index, `blob -o` draws a bar on a terminal and saves the
+    verified blob."""
+    _, repo, digests = multi
+    assert main(["config", f"{repo}:v1", "--platform", "linux/arm64", "--insecure"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("{\n  ")
+    assert json.loads(out) == {**ARM64, "rootfs": {"type": "layers"}}  # defaults omitted
+    assert main(["config", f"{repo}:amd", "--insecure", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["platform"] == "linux/amd64"
+
+    assert main(["manifest", f"{repo}:v1", "--platform", "linux/amd64", "--insecure",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["digest"] == digests["amd"]
+    assert main(["manifest", f"{repo}:v1", "--insecure", "--json"]) == 0
+    assert "manifests" in json.loads(capsys.readouterr().out)["manifest"]
+
+    data = _blob(3 * MIB, b"cli")
+    digest, _ = push_blob(writer(repo.registry.name), repo, [data])
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    target = cli_home / "blob.bin"
+    assert main(["blob", f"{repo}@{digest}", "-o", str(target), "--insecure", "--json"]) == 0
+    assert target.read_bytes() == data
+    assert json.loads(capsys.readouterr().out) == {"digest": digest, "size": len(data),
+                                                   "path": str(target)}
+    drawn = terminal.getvalue()
+    assert "\r[" in drawn
+    assert drawn.rstrip("\n").endswith(f"100% {len(data):,}/{len(data):,} bytes")
+
+
+def test_cli_platform_errors(multi: tuple[Client, Repository, dict[str, str]],
+                             cli_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bad platform is bad input (2); no platform among several is input needed (2),
+    naming them; a platform the index lacks is not found (4). One line each."""
+    _, repo, _ = multi
+    cases = [(["config", f"{repo}:v1", "--platform", "linux/*"], 2, "platform"),
+             (["manifest", f"{repo}:v1", "--platform", "a/b/c/d"], 2, "platform"),
+             (["config", f"{repo}:v1"], 2, "linux/amd64, linux/arm64"),
+             (["manifest", f"{repo}:v1", "--platform", "linux/s390x"], 4, "linux/s390x")]
+    for argv, code, mentioned in cases:
+        assert main([*argv, "--insecure"]) == code, argv
+        err = capsys.readouterr().err
+        assert err.startswith("registry-sdk: ")
+        assert err.count("\n") == 1
+        assert mentioned in err
+
+
+def test_cookbook_images_block_runs(token_stack: Stack, cli_home: Path,
+                                    monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The Python block of the cookbook's "Images, platforms, configs" section runs
+    against a real two-platform index, with credentials from docker's config.json."""
+    reg, _ = token_stack
+    t, repo = writer(reg.address), Repository.parse(f"{reg.address}/alice/multiarch")
+    amd, amd_body = image(t, repo, "amd", layer=b"amd layer", config=config_of(AMD64))
+    arm, arm_body = image(t, repo, "arm", layer=b"arm layer",
+                          config=config_of(ARM64, config={"Cmd": ["serve"]}))
+    index(t, repo, "v1", [(amd, len(amd_body)), (arm, len(arm_body))],
+          platforms=[AMD64, ARM64])
+    text = (Path(__file__).resolve().parents[2] / "docs" / "cookbook.md").read_text()
+    section = text.split("## Images, platforms, configs", 1)[1].split("\n## ", 1)[0]
+    [block] = re.findall(r"```python\n(.*?)```", section, re.S)
+    monkeypatch.chdir(cli_home)
+    code = block.replace('address = "localhost:5000"', f'address = "{reg.address}"')
+    exec(compile(code, "docs/cookbook.md", "exec"), {})  # noqa: S102
+    assert (cli_home / "layer.tar").read_bytes() == b"arm layer"
+    out = capsys.readouterr().out
+    assert "choose one of linux/amd64, linux/arm64" in out
+    assert "linux/arm64 None ('serve',)" in out
+    assert "9 of 9 bytes" in out
