@@ -161,6 +161,21 @@ def test_nested_index_is_not_followed(token_stack: Stack) -> None:
         assert client.get_image(f"{repo}:inner").digest == amd
 
 
+def test_malformed_child_digest_is_the_registrys_fault() -> None:
+    """Fake server (a real registry refuses an index whose children it does not hold):
+    a child digest that is not a digest is an InvalidResponse, never a bad-input error,
+    and no request is built from it."""
+    body = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+        {"mediaType": OCI_MANIFEST, "digest": "sha256:../../v2/other", "size": 1,
+         "platform": AMD64}]}).encode()
+    with FakeServer(fallback=lambda _: (200, {"Content-Type": OCI_INDEX}, body)) as front:
+        client = Client(keychain=StaticKeychain({}), insecure=[front.address])
+        with pytest.raises(InvalidResponse, match="invalid digest") as info:
+            client.get_image(f"{front.address}/a:v1")
+        assert not isinstance(info.value, ValueError)
+        assert [s.path for s in front.seen] == ["/v2/a/manifests/v1"]
+
+
 # -------------------------------------------------------------------------- configs
 
 
