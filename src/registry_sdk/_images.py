@@ -92,7 +92,6 @@ def resolve(client: Client, ref: Tag | Digest, platform: Platform | str | None,
     wanted = None if platform is None else as_platform(platform)  # bad input: no I/O
     manifest = get_manifest(client, ref, MANIFEST_ACCEPT, MANIFEST_LIMIT)
     if not manifest.is_index:
-        manifest.image  # noqa: B018 (the narrowing check)
         if wanted is None:
             return manifest, None
         config = config_of(client, ref.repository, manifest)
@@ -142,7 +141,6 @@ def config_of(client: Client, repo: Repository, manifest: Manifest) -> ImageConf
 def download_blob(client: Client, ref: Digest, path: str | os.PathLike[str],
                   progress: Progress | None) -> Descriptor:
     """Save a blob to *path*, verified, atomically, resumed (see Client.download_blob)."""
-    hasher_for(ref.digest)  # an unsupported algorithm fails before any file exists
     target = Path(path)
     tmp, fd = _create_beside(target)
     try:

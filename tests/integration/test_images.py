@@ -592,3 +592,26 @@ def test_cookbook_images_block_runs(token_stack: Stack, cli_home: Path,
     assert "choose one of linux/amd64, linux/arm64" in out
     assert "linux/arm64 None ('serve',)" in out
     assert "9 of 9 bytes" in out
+
+
+def test_iter_catalog_is_lazy(open_registry: RunningRegistry) -> None:
+    """The real registry's catalog, 2 names a page: nothing is asked before the first
+    name is wanted, and each page only when the names before it are used up."""
+    reg = open_registry
+    t = Transport(reg.address, insecure=True)
+    for i in range(5):
+        image(t, Repository.parse(f"{reg.address}/lazy/r{i}"), "v1")
+    client = Client(keychain=StaticKeychain({}), insecure=[reg.address])
+
+    def catalog_gets() -> int:
+        return sum(1 for method, path, _ in reg.requests()
+                   if method == "GET" and path.startswith("/v2/_catalog"))
+
+    before = catalog_gets()
+    names = client.iter_catalog(reg.address, page_size=2)
+    assert catalog_gets() == before
+    first = [next(names), next(names)]
+    assert catalog_gets() == before + 1
+    third = next(names)
+    assert catalog_gets() == before + 2
+    assert len({*first, third}) == 3
