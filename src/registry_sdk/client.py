@@ -292,7 +292,9 @@ class Client:
                 given; `.available` lists what there is.
             InvalidPlatform: *platform* is a string that does not parse (before any
                 request).
-            ManifestKindMismatch, RegistryResponseError, DigestMismatch, InvalidResponse.
+            ManifestKindMismatch: an index child that is itself an index.
+            RegistryResponseError: the registry refused (a missing tag, say).
+            DigestMismatch: bytes that do not hash to their digest.
         """
         return _images.get_image(self, _read.as_ref(ref), platform)
 
@@ -307,7 +309,8 @@ class Client:
             NoMatchingPlatform, InvalidPlatform: as get_image.
             InvalidResponse: the image is an artifact (its config is not an OCI or
                 Docker image config), or the config is too large or malformed.
-            DigestMismatch, RegistryResponseError.
+            DigestMismatch: the config does not hash to its digest.
+            RegistryResponseError: the registry refused.
         """
         return _images.get_config(self, _read.as_ref(ref), platform)
 
@@ -331,7 +334,8 @@ class Client:
             DigestMismatch, InvalidResponse: the bytes are not the blob's (the file is
                 not written).
             TransportError: the connection kept breaking.
-            RegistryResponseError, OSError (the file system).
+            RegistryResponseError: the registry refused (a missing blob, say).
+            OSError: the file system failed.
         """
         return _images.download_blob(self, _read.as_digest(ref), path, progress)
 
