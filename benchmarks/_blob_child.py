@@ -1,8 +1,13 @@
 """One blob download in a fresh process, printing speed and the process's own peak RSS.
 
     python benchmarks/_blob_child.py MODE REGISTRY REPO DIGEST CA
-MODE: registry-sdk | raw urllib3 | raw urllib3 + sha256. The token (for the raw modes)
-and credentials come from BENCH_TOKEN, BENCH_USER, BENCH_PASSWORD.
+MODE: registry-sdk | registry-sdk, hash inline | raw urllib3 | raw urllib3 + sha256 |
+sha256 alone. The token (for the raw modes) and credentials come from BENCH_TOKEN,
+BENCH_USER, BENCH_PASSWORD.
+
+`registry-sdk, hash inline` is BlobReader with its hashing thread disabled (hashing after
+each read, as before the thread). `sha256 alone` downloads the blob into memory first
+(not timed, so its peak RSS is the blob's size) and times hashing the same chunks.
 """
 
 from __future__ import annotations
@@ -24,11 +29,19 @@ def vmhwm_kb() -> int:
     return 0
 
 
+def _hash_all(chunks: list[bytes]) -> tuple[int, str]:
+    hasher = hashlib.sha256()
+    for chunk in chunks:
+        hasher.update(chunk)
+    return sum(map(len, chunks)), f"sha256:{hasher.hexdigest()}"
+
+
 def main() -> None:
     mode, registry, repo, digest, ca = sys.argv[1:6]
     start = time.perf_counter()
     total = 0
-    if mode == "registry-sdk":
+    if mode.startswith("registry-sdk"):
+        from registry_sdk import _blob
         from registry_sdk.authn import Basic, StaticKeychain
         from registry_sdk.client import Client
         from registry_sdk.name import Repository
@@ -36,6 +49,8 @@ def main() -> None:
         client = Client(keychain=StaticKeychain(
             {registry: Basic(os.environ["BENCH_USER"], os.environ["BENCH_PASSWORD"])}),
             ca_certs=ca)
+        if mode.endswith("hash inline"):
+            _blob.THREAD_MIN = 1 << 62
         start = time.perf_counter()
         with client.get_blob(Repository.parse(f"{registry}/{repo}").with_digest(digest)) as blob:
             for chunk in blob:
@@ -47,12 +62,19 @@ def main() -> None:
         resp = pool.request("GET", f"https://{registry}/v2/{repo}/blobs/{digest}",
                             headers={"Authorization": f"Bearer {os.environ['BENCH_TOKEN']}"},
                             preload_content=False)
-        hasher = hashlib.sha256() if mode.endswith("sha256") else None
-        for chunk in resp.stream(CHUNK):
-            total += len(chunk)
-            if hasher is not None:
-                hasher.update(chunk)
-        if hasher is not None and f"sha256:{hasher.hexdigest()}" != digest:
+        if mode == "sha256 alone":  # the same bytes, in memory first (not timed)
+            chunks = list(resp.stream(CHUNK))
+            start = time.perf_counter()
+            total, actual = _hash_all(chunks)
+            del chunks
+        else:
+            hasher = hashlib.sha256() if mode.endswith("+ sha256") else None
+            for chunk in resp.stream(CHUNK):
+                total += len(chunk)
+                if hasher is not None:
+                    hasher.update(chunk)
+            actual = f"sha256:{hasher.hexdigest()}" if hasher is not None else digest
+        if actual != digest:
             raise SystemExit("digest mismatch")
     seconds = time.perf_counter() - start
     print(json.dumps({"MiB/s": total / CHUNK / seconds, "bytes": total,
