@@ -249,6 +249,13 @@ def _peers(env: Env, repo: Repository) -> dict[str, Callable[[], object]]:
 # --------------------------------------------------------------------- 3. blobs
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process *pid* so far (from /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 BLOB_MODES = ("registry-sdk", "registry-sdk, hash inline", "raw urllib3",
               "raw urllib3 + sha256", "sha256 alone")
 
@@ -256,9 +263,11 @@ BLOB_MODES = ("registry-sdk", "registry-sdk, hash inline", "raw urllib3",
 def blobs(env: Env, rounds: int) -> list[dict[str, Any]]:
     """Verified downloads beside raw, raw + sha256 in series, and sha256 alone.
 
-    Each sample is a fresh child process (its own VmHWM); modes are interleaved round by
-    round and medians reported. The limit of a verified download is the slower of raw
-    and sha256 alone.
+    Each sample is a fresh child process (its own VmHWM), warm (a connection and a
+    token) before the timed GET; modes are interleaved round by round and medians
+    reported. The limit of a verified download is the slower of raw and sha256 alone.
+    Client CPU is the child's during the timed part; registry CPU is the registry
+    process's over the whole child (both share this machine's cores).
     """
     token = env.token(f"repository:{env.blob_repo.path}:pull")
     rows = []
@@ -266,13 +275,16 @@ def blobs(env: Env, rounds: int) -> list[dict[str, Any]]:
         samples: dict[str, list[dict[str, Any]]] = {}
         for _ in range(rounds):
             for mode in BLOB_MODES:
+                before = _cpu_seconds(env.reg.process.pid)
                 out = subprocess.run(
                     [sys.executable, str(ROOT / "benchmarks" / "_blob_child.py"), mode,
                      env.reg.address, env.blob_repo.path, digest, env.ca],
                     env={**os.environ, "BENCH_TOKEN": token, "BENCH_USER": USER,
                          "BENCH_PASSWORD": PASSWORD},
                     capture_output=True, text=True, check=True)
-                samples.setdefault(mode, []).append(json.loads(out.stdout))
+                sample = json.loads(out.stdout)
+                sample["registry CPU s"] = _cpu_seconds(env.reg.process.pid) - before
+                samples.setdefault(mode, []).append(sample)
         speeds = {mode: statistics.median(s["MiB/s"] for s in got)
                   for mode, got in samples.items()}
         raw = speeds["raw urllib3"]
@@ -282,6 +294,9 @@ def blobs(env: Env, rounds: int) -> list[dict[str, Any]]:
             rows.append({"blob": f"{size // MIB} MiB", "client": mode,
                          "MiB/s": round(speeds[mode]), "vs raw": round(speeds[mode] / raw, 2),
                          "vs limit": round(speeds[mode] / limit, 2),
+                         "client CPU s": round(statistics.median(s["CPU s"] for s in got), 2),
+                         "registry CPU s": round(
+                             statistics.median(s["registry CPU s"] for s in got), 2),
                          "peak RSS MiB": f"({rss}: holds the blob)" if mode == "sha256 alone"
                          else rss})
     return rows

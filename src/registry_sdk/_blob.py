@@ -23,7 +23,7 @@ THREAD_MIN = 8 * CHUNK
 #: the GIL only on buffers over 2 KiB, and each hand-off costs a queue round trip).
 _BATCH = 256 * 1024
 #: Hand-offs waiting for the hashing thread (memory stays flat: about this many chunks).
-_QUEUE_DEPTH = 4
+_QUEUE_DEPTH = 2
 
 
 def _new_hash(algorithm: str) -> hashlib._Hash:
