@@ -26,11 +26,16 @@ _BATCH = 256 * 1024
 _QUEUE_DEPTH = 2
 
 
+#: The supported digest algorithms' constructors (hashlib.new costs a lookup per call).
+_CONSTRUCTORS = {"sha256": hashlib.sha256, "sha512": hashlib.sha512}
+
+
 def _new_hash(algorithm: str) -> hashlib._Hash:
     """A hash object for a supported digest algorithm (sha256 or sha512)."""
-    if algorithm not in ("sha256", "sha512"):
+    constructor = _CONSTRUCTORS.get(algorithm)
+    if constructor is None:
         raise InvalidResponse(f"unsupported digest algorithm {algorithm!r}", what="digest")
-    return hashlib.new(algorithm)
+    return constructor()
 
 
 def hasher_for(digest: str) -> hashlib._Hash:
@@ -40,9 +45,10 @@ def hasher_for(digest: str) -> hashlib._Hash:
 
 def digest_of(data: bytes, algorithm: str = "sha256") -> str:
     """`algorithm:hex` of *data* (sha256 or sha512, else InvalidResponse)."""
-    hasher = _new_hash(algorithm)
-    hasher.update(data)
-    return f"{algorithm}:{hasher.hexdigest()}"
+    constructor = _CONSTRUCTORS.get(algorithm)
+    if constructor is None:
+        raise InvalidResponse(f"unsupported digest algorithm {algorithm!r}", what="digest")
+    return f"{algorithm}:{constructor(data).hexdigest()}"
 
 
 class _Hasher:
