@@ -256,7 +256,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-BLOB_MODES = ("registry-sdk", "registry-sdk, hash inline", "raw urllib3",
+BLOB_MODES = ("registry-sdk", "registry-sdk, hash on a thread", "raw urllib3",
               "raw urllib3 + sha256", "sha256 alone")
 
 

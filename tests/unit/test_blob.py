@@ -10,6 +10,7 @@ import threading
 import pytest
 from urllib3.exceptions import ProtocolError
 
+from registry_sdk import _blob
 from registry_sdk._blob import CHUNK, THREAD_MIN, BlobReader
 from registry_sdk._errors import DigestMismatch, InvalidResponse, TransportError
 
@@ -49,6 +50,12 @@ def _digest(data: bytes) -> str:
 
 def _hash_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "registry-sdk blob hash"]
+
+
+@pytest.fixture(autouse=True)
+def _hash_on_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests exercise the threaded hashing (off by default: see _blob)."""
+    monkeypatch.setattr(_blob, "HASH_ON_THREAD", True)
 
 
 @pytest.fixture(autouse=True)
