@@ -70,7 +70,9 @@ class Request:
         headers = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
         if value is not None:
             headers["Authorization"] = value
-        return attrs.evolve(self, headers=headers)
+        # Built directly: attrs.evolve introspects the fields on every call (hot path).
+        return Request(self.method, self.url, headers, self.body, self.budget, self.when,
+                       self.follow, self.rewind)
 
     @property
     def authorization(self) -> str | None:

@@ -467,15 +467,17 @@ class Transport:
                                               dict(request.headers), request.body,
                                               request.rewind)
         origin = urlsplit(url).netloc
+        sending = request
         for _ in range(MAX_REDIRECTS + 1):
             self._check_plain_http(url)
-            sending = Request(method, url, headers, body, rewind=rewind)
             resp, url = self._send_once(sending, preload, replayable)
             if log.isEnabledFor(logging.DEBUG):  # redacting costs more than a cheap request
                 log.debug("%s %s -> %s%s", method, redact_url(url), resp.status,
                           " (with credentials)" if "Authorization" in headers else "")
+            if not request.follow or resp.status not in REDIRECT_STATUSES:
+                return resp, url
             location = resp.headers.get("Location")
-            if not request.follow or resp.status not in REDIRECT_STATUSES or not location:
+            if not location:
                 return resp, url
             resp.drain_conn()
             answered = url
@@ -488,6 +490,7 @@ class Transport:
                 headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
             if resp.status == 303:
                 method, body, rewind = "GET", None, None
+            sending = Request(method, url, headers, body, rewind=rewind)
         raise TransportError(f"{method} {redact_url(url)}: too many redirects", method=method,
                              url=url)
 
