@@ -267,7 +267,8 @@ def push_ours(env: Env, repo: str, files: list[Path]) -> None:
         layers.append(Descriptor("application/octet-stream", desc.digest, desc.size,
                                  annotations={"org.opencontainers.image.title": path.name}))
     manifest = ImageManifest(
-        schema_version=2, media_type=OCI_MANIFEST, config=Descriptor("application/vnd.oci.empty.v1+json", config.digest, config.size),
+        schema_version=2, media_type=OCI_MANIFEST,
+        config=Descriptor("application/vnd.oci.empty.v1+json", config.digest, config.size),
         layers=layers, artifact_type="application/vnd.example.bench")
     client.put_manifest(target.with_tag("v1"), manifest)
 
@@ -278,6 +279,14 @@ def push_oras(env: Env, repo: str, files: list[Path]) -> None:
     o = oras.client.OrasClient(hostname=env.reg.address, tls_verify=env.ca)
     o.login(username=USER, password=env.password, hostname=env.reg.address,
             tls_verify=env.ca)  # type: ignore[arg-type]
+    # oras-py 0.2.43 asks for a new token only after a 403: on distribution's 401
+    # (insufficient_scope, a pull token cached by the HEAD, push needed by the POST) it
+    # sends the cached pull token again and the push fails. Workaround: a fresh token on
+    # every 401 (what its 403 path does).
+    auth = o.auth
+    plain = auth.authenticate_request
+    auth.authenticate_request = lambda original, headers, refresh=False: plain(
+        original, headers, refresh=True)
     cwd = os.getcwd()
     os.chdir(files[0].parent)  # oras-py puts the paths as given in the titles
     try:
