@@ -158,6 +158,20 @@ def test_registry_refusing_chunks_gets_one_put(faulty_stack: Stack) -> None:
     assert read_back(client, repo, desc.digest) == data
 
 
+def test_registry_refusing_a_streamed_patch_gets_one_put(faulty_stack: Stack,
+                                                         tmp_path: os.PathLike[str]) -> None:
+    client, repo, proxy = setup(faulty_stack)
+    data = os.urandom(_push.CHUNK_SIZE + 3)
+    path = os.path.join(tmp_path, "blob")
+    with open(path, "wb") as f:
+        f.write(data)
+    proxy.plan(Fault("status", match=SESSION, status=405))
+    desc = _push.push_blob(client, repo, path)
+    assert desc.digest == sha(data)
+    assert [m for m, _ in methods(proxy) if m in ("PATCH", "PUT")] == ["PATCH", "PUT"]
+    assert read_back(client, repo, desc.digest) == data
+
+
 def test_refused_chunks_without_a_digest_for_a_one_shot_source(faulty_stack: Stack) -> None:
     client, repo, proxy = setup(faulty_stack)
     proxy.plan(Fault("status", match=SESSION, status=405))
