@@ -91,6 +91,25 @@ def test_streamed_patch_cut_resumes_from_the_session(faulty_stack: Stack,
     assert read_back(client, repo, desc.digest) == data
 
 
+def test_streamed_patch_answered_401_asks_the_session_and_sends_again(
+        faulty_stack: Stack, tmp_path: os.PathLike[str]) -> None:
+    """A streamed body is not re-sent by the transport after a 401 (a token expired
+    mid-upload): GET on the session (which the transport can re-send with a fresh
+    token) says where it stands, then the stream starts again from there."""
+    client, repo, proxy = setup(faulty_stack)
+    data = os.urandom(_push.CHUNK_SIZE + 5)
+    path = os.path.join(tmp_path, "blob")
+    with open(path, "wb") as f:
+        f.write(data)
+    proxy.plan(Fault("status", match=SESSION, status=401))
+    before = len(methods(proxy))
+    desc = _push.push_blob(client, repo, path)
+    assert desc.digest == sha(data)
+    seen = [m for m, _ in methods(proxy)[before:]]
+    assert seen == ["HEAD", "POST", "PATCH", "GET", "PATCH", "PUT"], seen
+    assert read_back(client, repo, desc.digest) == data
+
+
 def test_streamed_patch_of_a_file_changed_since_hashed_is_never_committed(
         faulty_stack: Stack, tmp_path: os.PathLike[str]) -> None:
     """The digest given is not the file's: the stream is sent, the check before the
