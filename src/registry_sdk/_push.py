@@ -7,27 +7,35 @@ The upload protocol (OCI distribution spec, "Pushing blobs"):
 * A blob that fits in one chunk is sent in the closing `PUT URL?digest=D` (POST + PUT).
 * A larger one goes in `PATCH` requests with `Content-Range: start-end`, each chunk at
   least `OCI-Chunk-Min-Length` when the registry asks for it, then an empty closing PUT.
+  A source that can be read again from any offset (bytes, a path, a seekable file) and
+  whose size is known goes in one streamed PATCH (fewer, larger requests: the registry's
+  per-request cost is paid once); a one-shot source goes in chunks, the chunk in flight
+  kept in memory to be sent again.
 * After a failure, `GET URL` answers `Range: 0-LAST` (where the session stands) and the
   upload resumes from there; a session the registry lost (404) starts again from the
   beginning when the source can be read again.
 * `DELETE URL` cancels a session: done whenever an upload cannot finish (rule 8).
 
-The source is sent in one pass, in chunks of bounded size, hashed as it is read on a
-second thread (hashlib releases the GIL on large buffers) while the previous chunk is
-sent. (A path or seekable file without a digest is also hashed once before, so that an
-existing blob can be skipped.)
+The source is sent in one pass, in pieces of bounded size, hashed as it is read on a
+second thread (hashlib releases the GIL on large buffers) while the previous piece is
+sent. A streamed PATCH reads into a few reused buffers (no allocation per piece), and
+after a break resumes from the session's Range by reading the source again from there
+(bytes already hashed are not hashed twice). (A path or seekable file without a digest
+is also hashed once before, so that an existing blob can be skipped.)
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import queue
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator
-from typing import IO, TYPE_CHECKING, Union
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from typing import IO, TYPE_CHECKING, Union, cast
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 from registry_sdk._blob import hasher_for
@@ -66,6 +74,9 @@ BlobSource = Union[bytes, str, "os.PathLike[str]", IO[bytes], Iterable[bytes]]
 
 #: Size of one PATCH chunk (and the largest blob sent in the closing PUT alone).
 CHUNK_SIZE = 8 * 1024 * 1024
+#: One read (and one hashing step) of a streamed PATCH, and how many are read ahead.
+PIECE_SIZE = 2 * 1024 * 1024
+PIECES_AHEAD = 2
 #: Largest chunk a registry may demand through OCI-Chunk-Min-Length (memory bound).
 MAX_CHUNK_SIZE = 256 * 1024 * 1024
 #: Attempts at one chunk (resume after a failure) before the upload is given up.
@@ -141,6 +152,24 @@ class _Source:
                                     f"{type(piece).__name__}")
                 yield bytes(piece)
 
+    def open_at(self, offset: int) -> AbstractContextManager[IO[bytes]]:
+        """A binary file *offset* bytes into a re-readable source, for a `with`.
+
+        The `with` closes a file opened here and leaves the caller's own file open.
+        """
+        if self.data is not None:
+            data = io.BytesIO(self.data)  # shares the bytes (no copy while only read)
+            data.seek(offset)
+            return data
+        if self.path is not None:
+            f = open(self.path, "rb")  # noqa: SIM115 (closed by the caller)
+            f.seek(offset)
+            return f
+        assert self.file is not None
+        assert self.start >= 0
+        self.file.seek(self.start + offset)
+        return nullcontext(self.file)
+
     def length(self) -> int | None:
         """The size in bytes when the source can tell it without reading."""
         if self.data is not None:
@@ -154,15 +183,17 @@ class _Source:
         return None
 
     def hash_all(self, algorithm: str) -> tuple[str, int]:
-        """Digest and size of the whole source (one read)."""
+        """Digest and size of the whole re-readable source (one read)."""
         h = hashlib.new(algorithm)
         size = 0
         if self.data is not None:
             h.update(self.data)
             return f"{algorithm}:{h.hexdigest()}", len(self.data)
-        for piece in self.pieces(CHUNK_SIZE):
-            h.update(piece)
-            size += len(piece)
+        buffer = memoryview(bytearray(PIECE_SIZE))  # one buffer, read into again and again
+        with self.open_at(0) as f:
+            while got := _read_into(f, buffer):
+                h.update(buffer[:got])
+                size += got
         return f"{algorithm}:{h.hexdigest()}", size
 
 
@@ -280,6 +311,151 @@ class _Chunks:
                     self._queue.get_nowait()
                 except queue.Empty:
                     break
+
+
+class _SourceFailed(Exception):
+    """Reading the source failed inside a streamed request body.
+
+    Carried past urllib3 (which would take an OSError for a broken connection); `error`
+    is None when the source simply ended before its announced size.
+    """
+
+    def __init__(self, error: BaseException | None) -> None:
+        super().__init__(str(error or "the source ended early"))
+        self.error = error
+
+
+class _Stream:
+    """A re-readable source of known size, sent from any offset as one streamed body.
+
+    A second thread reads it into PIECES_AHEAD + 2 reused buffers of PIECE_SIZE and hashes
+    every byte once, in order, the first time it is read, while the previous piece is
+    sent (hashlib and the socket both release the GIL). After a break the body starts
+    again from the session's offset: bytes already hashed are read, not hashed again.
+    Memory: those buffers, whatever the size.
+
+    A piece handed to the request is a view of a buffer that is filled again only after
+    the request asked for the piece after next (the producer is at most PIECES_AHEAD
+    pieces ahead, plus the one it fills).
+    """
+
+    def __init__(self, src: _Source, total: int, algorithm: str, *, hashing: bool,
+                 report: Callable[[int], None] | None = None) -> None:
+        self.src, self.total = src, total
+        self._hash = hashlib.new(algorithm) if hashing else None
+        self._algorithm = algorithm
+        self.hashed = 0
+        #: bytes the source held when read to its end (total + 1 for "more than total")
+        self.read_size: int | None = None
+        self._buffers = [bytearray(min(PIECE_SIZE, max(total, 1)))
+                         for _ in range(PIECES_AHEAD + 2)]
+        self._report = report
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=PIECES_AHEAD)
+
+    @property
+    def digest(self) -> str | None:
+        """The digest of the whole source once read to the end (None when not hashing)."""
+        if self._hash is None:
+            return None
+        return f"{self._algorithm}:{self._hash.hexdigest()}"
+
+    def body(self, offset: int) -> Iterator[memoryview]:
+        """The bytes from *offset* to the announced size, read and hashed ahead."""
+        self.stop()
+        self._stop = threading.Event()
+        self._queue = queue.Queue(maxsize=PIECES_AHEAD)
+        self._thread = threading.Thread(target=self._produce,
+                                        args=(offset, self._stop, self._queue),
+                                        daemon=True, name="registry-sdk-hash")
+        self._thread.start()
+        return self._consume(offset, self._queue)
+
+    def _produce(self, offset: int, stop: threading.Event,
+                 q: queue.Queue[object]) -> None:
+        item: object = _END
+        pos = min(offset, self.hashed) if self._hash is not None else offset
+        try:
+            with self.src.open_at(pos) as f:
+                index = 0
+                while pos < self.total:
+                    buffer = self._buffers[index % len(self._buffers)]
+                    index += 1
+                    view = memoryview(buffer)[:min(len(buffer), self.total - pos)]
+                    got = _read_into(f, view)
+                    piece = view[:got]
+                    if self._hash is not None and pos + got > self.hashed:
+                        self._hash.update(piece[self.hashed - pos:])
+                        self.hashed = pos + got
+                    if pos + got > offset and not _put(stop, q, piece[max(0, offset - pos):]):
+                        return
+                    pos += got
+                    if got < len(view):  # shorter than announced
+                        self.read_size = pos
+                        raise _SourceFailed(None)
+                self.read_size = self.total + (1 if f.read(1) else 0)
+        except _SourceFailed as failed:
+            item = failed
+        except BaseException as exc:  # noqa: BLE001 (handed to the sending thread)
+            item = _SourceFailed(exc)
+        _put(stop, q, item)
+
+    def _consume(self, offset: int, q: queue.Queue[object]) -> Iterator[memoryview]:
+        sent = reported = offset
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, memoryview)
+            yield item
+            sent += len(item)
+            if self._report is not None and sent - reported >= CHUNK_SIZE:
+                reported = sent
+                self._report(sent)
+
+    def stop(self) -> None:
+        """Stop the reading thread and wait for it (one reader at a time)."""
+        self._stop.set()
+        thread = self._thread
+        while thread is not None and thread.is_alive():
+            try:
+                while True:
+                    self._queue.get_nowait()
+            except queue.Empty:
+                pass
+            thread.join(0.05)
+        self._thread = None
+
+
+def _read_into(f: IO[bytes], view: memoryview) -> int:
+    """Fill *view* from *f* (short only at the end of the file); the bytes read."""
+    got = 0
+    readinto = getattr(f, "readinto", None)
+    while got < len(view):
+        if readinto is not None:
+            n = readinto(view[got:])
+        else:
+            data = f.read(len(view) - got)
+            view[got:got + len(data)] = data
+            n = len(data)
+        if not n:
+            break
+        got += n
+    return got
+
+
+def _put(stop: threading.Event, q: queue.Queue[object], item: object) -> bool:
+    """Hand *item* over unless asked to stop; whether it was handed over."""
+    while not stop.is_set():
+        try:
+            q.put(item, timeout=0.1)
+        except queue.Full:
+            continue
+        return True
+    return False
 
 
 # ------------------------------------------------------------------------- sending
@@ -687,9 +863,14 @@ def push_blob(
     size: int | None = None,
     mount_from: Iterable[Repository | str] = (),
     progress: Progress | None = None,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int | None = None,
 ) -> Descriptor:
-    """See [Client.push_blob][registry_sdk.client.Client.push_blob]."""
+    """See [Client.push_blob][registry_sdk.client.Client.push_blob].
+
+    *chunk_size* None (the default): a re-readable source of known size larger than one
+    chunk goes in one streamed PATCH, anything else in CHUNK_SIZE chunks; a size given
+    here always sends chunks of that size.
+    """
     if digest is not None:
         Digest.parse(f"{repo}@{digest}")  # validates the digest's form
         hasher_for(digest)  # and that its algorithm is supported
@@ -712,9 +893,10 @@ def push_blob(
                                 total=total)
     restarts = 1 if src.rereadable else 0
     while True:
-        size_of_chunk = max(chunk_size, min(session.min_chunk, MAX_CHUNK_SIZE))
+        size_of_chunk = max(chunk_size or CHUNK_SIZE, min(session.min_chunk, MAX_CHUNK_SIZE))
         outcome = _send(session, src, known=known, given_size=size, total=total,
-                        algorithm=algorithm, chunk_size=size_of_chunk)
+                        algorithm=algorithm, chunk_size=size_of_chunk,
+                        stream=chunk_size is None)
         if isinstance(outcome, Descriptor):
             return outcome
         session.cancel()
@@ -732,13 +914,26 @@ def push_blob(
 
 
 def _send(up: _Upload, src: _Source, *, known: str | None, given_size: int | None,
-          total: int | None, algorithm: str, chunk_size: int) -> Descriptor | str:
+          total: int | None, algorithm: str, chunk_size: int,
+          stream: bool = False) -> Descriptor | str:
     """Send the source into *up*; the descriptor, or why the session was lost.
 
-    Any other failure cancels the session and propagates.
+    With *stream*, a re-readable source of known digest and size larger than one chunk
+    goes in one streamed PATCH; anything else in chunks. Any other failure cancels the
+    session and propagates.
     """
-    chunks = _Chunks(src, chunk_size, algorithm, known=known)
+    length = None
+    if stream and known is not None and src.rereadable:
+        length = total if total is not None else src.length()
+    chunks = None
+    if length is None or length <= chunk_size:
+        chunks = _Chunks(src, chunk_size, algorithm, known=known)
     try:
+        if chunks is None:
+            assert known is not None
+            assert length is not None
+            return _send_stream(up, src, known, length, given_size=given_size,
+                                algorithm=algorithm)
         return _send_chunks(up, chunks, src, known, given_size=given_size,
                             chunk_size=chunk_size)
     except _SessionLost as lost:
@@ -749,7 +944,8 @@ def _send(up: _Upload, src: _Source, *, known: str | None, given_size: int | Non
         up.cancel()
         raise
     finally:
-        chunks.close()
+        if chunks is not None:
+            chunks.close()
     if known is None:  # outside the except block: no exception context to carry
         up.cancel()
         raise UploadError(f"{up.repo} refuses chunked uploads, and a single PUT needs the "
@@ -802,6 +998,84 @@ def _send_chunks(up: _Upload, chunks: _Chunks, src: _Source, known: str | None, 
         del following
     _check(up, chunks, src, known, given_size)
     return up.close(chunks.digest)
+
+
+def _send_stream(up: _Upload, src: _Source, known: str, total: int, *,
+                 given_size: int | None, algorithm: str) -> Descriptor:
+    """The whole blob in one streamed PATCH, checked, then the closing PUT.
+
+    A break (connection, 5xx, 401 of an expired token) asks the session where it stands
+    and streams again from there, re-reading the source from that offset; CHUNK_ATTEMPTS
+    failures in a row without progress give the session up.
+    """
+    def report(done: int) -> None:
+        if up.progress is not None:
+            up.progress(ProgressEvent(up.digest, done, up.total, ProgressAction.UPLOAD))
+
+    # Bytes in memory were hashed already (and cannot change): no second hashing.
+    stream = _Stream(src, total, algorithm, hashing=src.data is None, report=report)
+    try:
+        _stream_patches(up, stream)
+    except _SourceFailed as failed:
+        if failed.error is not None:
+            raise failed.error from None
+    finally:
+        stream.stop()
+    actual = stream.digest or known
+    wrong_size = stream.read_size != total or (given_size is not None and given_size != total)
+    if actual != known or wrong_size:
+        read = stream.read_size
+        raise DigestMismatch(
+            f"blob ({src.describe()}) read as {actual} ("
+            + (f"{read} bytes" if read is None or read <= total else f"over {total} bytes")
+            + f"), expected {known} ({given_size if given_size is not None else total} bytes)",
+            expected=known, actual=actual, what="blob")
+    up.digest = known
+    up._report()
+    return up.close(known)
+
+
+def _stream_patches(up: _Upload, stream: _Stream) -> None:
+    """PATCH the bytes from the session's offset to the end, resuming after breaks."""
+    total, failures = stream.total, 0
+    while up.offset < total:
+        start, url = up.offset, up.url
+        headers = {"Content-Type": _OCTET, "Content-Length": str(total - start),
+                   "Content-Range": f"{start}-{total - 1}"}
+        resp: urllib3.BaseHTTPResponse | None
+        try:
+            resp = _request(up.t, "PATCH", url, headers=headers,
+                            body=cast("Iterator[bytes]", stream.body(start)),
+                            scopes=up.scopes)
+        except TransportError:
+            resp = None  # broken mid-request: ask the session where it stands
+        finally:
+            stream.stop()
+        if resp is not None and resp.status == 202:
+            resp.drain_conn()
+            up._update(resp, url)
+            up.offset = total
+            return
+        if resp is not None and resp.status == 401:
+            # A streamed body is never re-sent by the transport, not even after a 401
+            # (a token that expired mid-upload): the GET below gets a fresh one.
+            resp.drain_conn()
+            resp = None
+        if resp is not None:
+            up._refusal(resp, first=start == 0)
+        failures += 1
+        if failures >= CHUNK_ATTEMPTS:
+            raise _SessionLost(f"the streamed PATCH failed {CHUNK_ATTEMPTS} times")
+        if resp is not None and resp.status == 429:
+            _wait(resp, failures - 1)  # not processed: send from the same offset
+            continue
+        held = up._where(resp, url, failures - 1)
+        if not 0 <= held <= total:
+            raise _SessionLost(f"the registry holds {held} bytes of {total}")
+        if held > start:
+            failures = 0  # progress: the next break gets a full set of attempts
+        up.offset = held
+        log.debug("streamed PATCH of %s broke at %d: resuming from %d", up.digest, start, held)
 
 
 def _check(up: _Upload, chunks: _Chunks, src: _Source, known: str | None,

@@ -17,6 +17,7 @@ from registry_sdk.client import Client
 from registry_sdk.errors import DigestMismatch, UploadError
 from registry_sdk.models import OCI_MANIFEST, Descriptor, ImageManifest
 from registry_sdk.name import Repository
+from registry_sdk.progress import ProgressEvent
 from tests.support.fault_proxy import Fault, FaultProxy
 from tests.support.registry import RunningRegistry
 from tests.support.token_server import USERS, TokenServer
@@ -70,6 +71,61 @@ def test_connection_cut_mid_patch_resumes(faulty_stack: Stack, tmp_path: os.Path
     assert read_back(client, repo, desc.digest) == data
 
 
+def test_streamed_patch_cut_resumes_from_the_session(faulty_stack: Stack,
+                                                     tmp_path: os.PathLike[str]) -> None:
+    """A file larger than a chunk goes in one streamed PATCH; cut, GET on the session
+    says where it stands and the file is streamed again from there (read again)."""
+    client, repo, proxy = setup(faulty_stack)
+    data = os.urandom(_push.CHUNK_SIZE + 3 * MiB + 5)
+    path = os.path.join(tmp_path, "blob")
+    with open(path, "wb") as f:
+        f.write(data)
+    proxy.plan(Fault("reset", match=SESSION))
+    before = len(methods(proxy))
+    events: list[ProgressEvent] = []
+    desc = _push.push_blob(client, repo, path, progress=events.append)
+    assert (desc.digest, desc.size) == (sha(data), len(data))
+    seen = [m for m, _ in methods(proxy)[before:]]
+    assert seen == ["HEAD", "POST", "PATCH", "GET", "PATCH", "PUT"], seen
+    assert events and events[-1].done == len(data)
+    assert read_back(client, repo, desc.digest) == data
+
+
+def test_streamed_patch_answered_401_asks_the_session_and_sends_again(
+        faulty_stack: Stack, tmp_path: os.PathLike[str]) -> None:
+    """A streamed body is not re-sent by the transport after a 401 (a token expired
+    mid-upload): GET on the session (which the transport can re-send with a fresh
+    token) says where it stands, then the stream starts again from there."""
+    client, repo, proxy = setup(faulty_stack)
+    data = os.urandom(_push.CHUNK_SIZE + 5)
+    path = os.path.join(tmp_path, "blob")
+    with open(path, "wb") as f:
+        f.write(data)
+    proxy.plan(Fault("status", match=SESSION, status=401))
+    before = len(methods(proxy))
+    desc = _push.push_blob(client, repo, path)
+    assert desc.digest == sha(data)
+    seen = [m for m, _ in methods(proxy)[before:]]
+    assert seen == ["HEAD", "POST", "PATCH", "GET", "PATCH", "PUT"], seen
+    assert read_back(client, repo, desc.digest) == data
+
+
+def test_streamed_patch_of_a_file_changed_since_hashed_is_never_committed(
+        faulty_stack: Stack, tmp_path: os.PathLike[str]) -> None:
+    """The digest given is not the file's: the stream is sent, the check before the
+    closing PUT fails, the session is cancelled."""
+    client, repo, proxy = setup(faulty_stack)
+    data = os.urandom(_push.CHUNK_SIZE + 5)
+    path = os.path.join(tmp_path, "blob")
+    with open(path, "wb") as f:
+        f.write(data)
+    before = len(methods(proxy))
+    with pytest.raises(DigestMismatch):
+        _push.push_blob(client, repo, path, digest=sha(data[:-1] + b"?"))
+    assert [m for m, _ in methods(proxy)[before:]] == ["HEAD", "POST", "PATCH", "DELETE"]
+    assert client.blob_exists(repo.with_digest(sha(data))) is None
+
+
 def test_lost_session_starts_again_from_a_rereadable_source(faulty_stack: Stack) -> None:
     client, repo, proxy = setup(faulty_stack)
     data = os.urandom(2 * MiB + 1)
@@ -116,6 +172,20 @@ def test_registry_refusing_chunks_gets_one_put(faulty_stack: Stack) -> None:
     data = os.urandom(2 * MiB + 3)
     proxy.plan(Fault("status", match=SESSION, status=405))
     desc = _push.push_blob(client, repo, data, chunk_size=MiB)
+    assert desc.digest == sha(data)
+    assert [m for m, _ in methods(proxy) if m in ("PATCH", "PUT")] == ["PATCH", "PUT"]
+    assert read_back(client, repo, desc.digest) == data
+
+
+def test_registry_refusing_a_streamed_patch_gets_one_put(faulty_stack: Stack,
+                                                         tmp_path: os.PathLike[str]) -> None:
+    client, repo, proxy = setup(faulty_stack)
+    data = os.urandom(_push.CHUNK_SIZE + 3)
+    path = os.path.join(tmp_path, "blob")
+    with open(path, "wb") as f:
+        f.write(data)
+    proxy.plan(Fault("status", match=SESSION, status=405))
+    desc = _push.push_blob(client, repo, path)
     assert desc.digest == sha(data)
     assert [m for m, _ in methods(proxy) if m in ("PATCH", "PUT")] == ["PATCH", "PUT"]
     assert read_back(client, repo, desc.digest) == data

@@ -201,3 +201,49 @@ def test_learn_minimum(value: str, expected: int) -> None:
     up = _push._Upload(Transport("127.0.0.1:5000"), None, "u", scopes=())  # type: ignore[arg-type]
     up.learn_minimum(_Headers({"OCI-Chunk-Min-Length": value}))  # type: ignore[arg-type]
     assert up.min_chunk == expected
+
+
+def _stream_bytes(stream: _push._Stream, offset: int) -> bytes:
+    try:
+        return b"".join(bytes(piece) for piece in stream.body(offset))
+    finally:
+        stream.stop()
+
+
+@pytest.mark.parametrize("kind", ["path", "file", "bytes"])
+def test_stream_resumes_from_any_offset_hashing_each_byte_once(tmp_path: Path,
+                                                               kind: str) -> None:
+    """A streamed body broken after two pieces starts again below what was read: the
+    bytes from that offset are sent, and the digest is still that of the whole."""
+    data = bytes(range(256)) * (5 * 4096) + b"tail"  # 5 MiB + 4
+    path = tmp_path / "blob"
+    path.write_bytes(data)
+    source: _push.BlobSource = path if kind == "path" else data
+    if kind == "file":
+        source = io.BytesIO(b"xx" + data)
+        source.seek(2)  # a file is sent from where it stands
+    stream = _push._Stream(_push._Source(source), len(data), "sha256",
+                           hashing=kind != "bytes")
+    body = stream.body(0)
+    first = bytes(next(body)) + bytes(next(body))
+    stream.stop()
+    assert first == data[:len(first)]
+    held = len(first) - 12345
+    assert _stream_bytes(stream, held) == data[held:]
+    assert stream.read_size == len(data)
+    if kind != "bytes":
+        assert stream.digest == "sha256:" + hashlib.sha256(data).hexdigest()
+    assert _stream_bytes(stream, len(data) - 3) == data[-3:]
+
+
+def test_stream_of_a_source_shorter_or_longer_than_announced(tmp_path: Path) -> None:
+    path = tmp_path / "blob"
+    path.write_bytes(b"x" * (3 * _push.PIECE_SIZE + 7))
+    size = path.stat().st_size
+    short = _push._Stream(_push._Source(path), size + 10, "sha256", hashing=True)
+    with pytest.raises(_push._SourceFailed) as info:
+        _stream_bytes(short, 0)
+    assert info.value.error is None and short.read_size == size
+    long = _push._Stream(_push._Source(path), size - 10, "sha256", hashing=True)
+    assert len(_stream_bytes(long, 0)) == size - 10
+    assert long.read_size == size - 9  # "more than announced"
