@@ -6,8 +6,9 @@ sha256 alone. The token (for the raw modes) and credentials come from BENCH_TOKE
 BENCH_USER, BENCH_PASSWORD.
 
 `registry-sdk` is BlobReader as shipped (hashing after each read); `registry-sdk, hash on a
-thread` turns on its hashing thread (`_blob.HASH_ON_THREAD`). `sha256 alone` downloads the blob into memory first
-(not timed, so its peak RSS is the blob's size) and times hashing the same chunks.
+thread` turns on its hashing thread (`_blob.HASH_ON_THREAD`). `sha256 alone` downloads the
+blob into memory first (not timed, so its peak RSS is the blob's size) and times hashing
+the same chunks.
 """
 
 from __future__ import annotations

@@ -354,9 +354,11 @@ class Client:
 
         With the digest known up front (bytes; *digest* given; a path or seekable file,
         hashed first) an existing blob costs one HEAD and `mount_from` repositories of
-        the same registry are tried before any upload. Small blobs go in one POST + PUT,
-        larger ones in PATCH chunks, hashed while sent, memory flat. A broken upload
-        resumes where the session stands, or starts again when the source can be re-read.
+        the same registry are tried before any upload. Small blobs go in one POST + PUT;
+        larger ones that can be re-read in one streamed PATCH, one-shot sources in PATCH
+        chunks; hashed while sent, memory flat. A broken upload resumes where the session
+        stands (re-reading the source from there), or starts again when the source can be
+        re-read.
 
         Raises:
             DigestMismatch: the bytes disagree with *digest* or *size* (nothing is
