@@ -192,8 +192,9 @@ def put_present(client: Client, target: Tag | Digest | Repository, manifest: Man
                              what=f"manifest for {target}")
     t = client.transport(repo)
     reference = target.tag if isinstance(target, Tag) else digest
-    has_referrers_api = _put(t, repo, reference, raw, media_type=kind, digest=digest,
-                             scopes=scopes)
+    has_referrers_api = (
+        _put(t, repo, reference, raw, media_type=kind, digest=digest, scopes=scopes)
+        if scopes else _put(t, repo, reference, raw, media_type=kind, digest=digest))
     descriptor = Descriptor(kind, digest, len(raw))
     if content.subject is not None and not has_referrers_api:
         _add_referrer(client, t, repo, content.subject, _referrer_entry(descriptor, content))
