@@ -213,7 +213,8 @@ class _Copy:
 
     def blobs(self, blobs: dict[str, int]) -> None:
         """Every blob of the plan, `concurrency` at once; the first failure stops the rest."""
-        items = list(blobs.items())
+        # Largest first: the small ones (configs) fill the gaps at the end.
+        items = sorted(blobs.items(), key=lambda item: -item[1])
         if len(items) <= 1 or self.concurrency == 1:
             for digest, size in items:
                 self.blob(digest, size)

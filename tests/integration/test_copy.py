@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import threading
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from registry_sdk.authn import Basic, StaticKeychain
 from registry_sdk.cli import main
 from registry_sdk.client import Client
 from registry_sdk.errors import InvalidPlatform, NoMatchingPlatform, UnsupportedOperation
@@ -29,6 +31,7 @@ from registry_sdk.models import (
 )
 from registry_sdk.name import Repository, Tag
 from registry_sdk.progress import ProgressAction, ProgressEvent
+from tests.support.fault_proxy import Fault, FaultProxy
 from tests.support.registry import RunningRegistry, start_registry
 from tests.support.token_server import USERS, TokenServer
 
@@ -56,8 +59,6 @@ def other_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def two_client(*regs: RunningRegistry) -> Client:
-    from registry_sdk.authn import Basic, StaticKeychain
-
     return Client(keychain=StaticKeychain({r.address: Basic("alice", USERS["alice"])
                                            for r in regs}),
                   insecure=[r.address for r in regs])
@@ -220,7 +221,7 @@ def test_a_filtered_copy_to_a_digest_is_refused_before_any_request(
     since = len(reg.requests())
     with pytest.raises(UnsupportedOperation) as info:
         client.copy(src.with_tag("v1"), dst.with_digest("sha256:" + "a" * 64),
-                    platforms=Platform("linux", "amd64"))
+                    platforms=Platform("amd64", "linux"))
     assert info.value.use_instead == str(dst)
     with pytest.raises(InvalidPlatform):
         client.copy(src.with_tag("v1"), dst, platforms="linux/amd64/v1/x")
@@ -340,6 +341,30 @@ def test_a_copy_cut_before_its_manifests_finishes_on_the_second_run(
     assert Counter(r[0] for r in requests) == {"HEAD": 9, "PUT": 3}
 
 
+def test_a_source_cut_mid_blob_is_opened_again_once(
+        faulty_stack: tuple[RunningRegistry, FaultProxy, FaultProxy, TokenServer],
+        other_stack: Stack) -> None:
+    _, proxy, _, _ = faulty_stack
+    other, _ = other_stack
+    creds_ = Basic("alice", USERS["alice"])
+    client = Client(keychain=StaticKeychain({proxy.address: creds_, other.address: creds_}),
+                    insecure=[proxy.address, other.address])
+    src = Repository.parse(f"{proxy.address}/alice/w{secrets.token_hex(4)}")
+    _, blobs = seed_index(client, src, layer_size=2 * 1024 * 1024)
+    layer = blobs["linux/amd64"][2]
+    proxy.plan(Fault("reset_after_headers", match=f"/blobs/{layer}"))
+    dst = fresh(other)
+    since = len(other.requests())
+    client.copy(src.with_tag("v1"), dst)
+    gets = [s for s in proxy.seen if s[0] == "GET" and s[1].endswith(f"/blobs/{layer}")]
+    assert len(gets) == 2  # cut once, then read again in full
+    with client.get_blob(dst.with_digest(layer)) as blob:
+        assert sha(b"".join(blob)) == layer
+    requests = dst_requests(other, dst, since)
+    cancelled = [r for r in requests if r[0] == "DELETE" and "/blobs/uploads/" in r[1]]
+    assert len(cancelled) == 1  # the broken session, cancelled (rule 8)
+
+
 # ---------------------------------------------------------------------------------- CLI
 
 
@@ -370,3 +395,23 @@ def test_cli_copy_filtered_says_the_digest_changed(
         main(["copy", f"{src}:v1", str(dst), "--platform", "linux/"])
     assert exited.value.code == 2
     assert "platform" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------- docs
+
+
+def test_the_copy_block_of_the_writing_page_runs(
+        token_stack: Stack, home: Path,  # noqa: F811
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/writing.md's `copy.py` block, against alice/app:v1 (an index of 2 platforms)."""
+    reg, _ = token_stack
+    creds(home, reg)
+    seed_index(client_for(reg), Repository.parse(f"{reg.address}/alice/app"))
+    text = (Path(__file__).resolve().parents[2] / "docs" / "writing.md").read_text()
+    blocks = re.findall(r'```python title="copy.py"\n(.*?)```', text, re.S)
+    assert len(blocks) == 1
+    code = blocks[0].replace('address = "localhost:5000"', f'address = "{reg.address}"')
+    exec(compile(code, "docs/writing.md", "exec"), {})  # noqa: S102
+    out = capsys.readouterr().out
+    assert "filtered: True" in out
+    assert "action=<ProgressAction.MANIFEST" in out or "manifest" in out
