@@ -290,6 +290,10 @@ def copy(client: Client, src: Tag | Digest, dst: Tag | Digest | Repository, *,
     root = _filtered(source, wanted)
     filtering = root.digest != source.digest
     target = _target(src, dst, filtering=filtering)
+    if isinstance(target, Digest) and target.digest != root.digest:
+        raise DigestMismatch(f"{src} is {root.digest}, not the destination's digest "
+                             f"{target.digest}", expected=target.digest,
+                             actual=root.digest, what="manifest")
     dst_repo = target if isinstance(target, Repository) else target.repository
     job = _Copy(client, src, dst_repo, referrers=referrers, concurrency=concurrency,
                 progress=progress)

@@ -20,7 +20,12 @@ import pytest
 from registry_sdk.authn import Basic, StaticKeychain
 from registry_sdk.cli import main
 from registry_sdk.client import Client
-from registry_sdk.errors import InvalidPlatform, NoMatchingPlatform, UnsupportedOperation
+from registry_sdk.errors import (
+    DigestMismatch,
+    InvalidPlatform,
+    NoMatchingPlatform,
+    UnsupportedOperation,
+)
 from registry_sdk.models import (
     OCI_INDEX,
     OCI_MANIFEST,
@@ -226,6 +231,17 @@ def test_a_filtered_copy_to_a_digest_is_refused_before_any_request(
     with pytest.raises(InvalidPlatform):
         client.copy(src.with_tag("v1"), dst, platforms="linux/amd64/v1/x")
     assert reg.requests()[since:] == []
+
+
+def test_a_digest_destination_must_be_the_source_digest(token_stack: Stack) -> None:
+    reg, _ = token_stack
+    client = client_for(reg)
+    src, dst = fresh(reg), fresh(reg)
+    digest, _ = seed_index(client, src)
+    with pytest.raises(DigestMismatch):
+        client.copy(src.with_tag("v1"), dst.with_digest("sha256:" + "a" * 64))
+    assert not [r for r in reg.requests() if r[1].startswith(f"/v2/{dst.path}/blobs/")]
+    assert client.copy(src.with_tag("v1"), dst.with_digest(digest)).digest == digest
 
 
 def test_referrers_come_along_and_are_listed_at_the_destination(
