@@ -21,13 +21,21 @@ with atheris.instrument_imports():
     from registry_sdk.errors import (
         CredentialsError,
         InvalidChallenge,
+        InvalidPlatform,
         InvalidReference,
         InvalidResponse,
         InvalidScope,
         RegistryResponseError,
         check_error,
     )
-    from registry_sdk.models import ImageIndex, ImageManifest, TagList
+    from registry_sdk.models import (
+        ImageConfig,
+        ImageIndex,
+        ImageManifest,
+        Manifest,
+        Platform,
+        TagList,
+    )
     from registry_sdk.name import Repository, parse_reference, split_reference
     from registry_sdk.scope import Scope
 
@@ -45,7 +53,7 @@ def one_input(data: bytes) -> None:
     """Dispatch *data* to one parser."""
     if not data:
         return
-    choice, rest = data[0] % 9, data[1:]
+    choice, rest = data[0] % 11, data[1:]
     text = rest.decode("utf-8", "replace")
     try:
         if choice == 0:
@@ -69,11 +77,15 @@ def one_input(data: bytes) -> None:
                     F.decode_entry(entry, "fuzz")
                 except CredentialsError:
                     pass
+        elif choice == 8:
+            Platform.parse(text)
+        elif choice == 9:
+            Manifest.parse(rest, media_type=text[:60] or None)
         else:
-            cls = (TagList, ImageManifest, ImageIndex)[len(rest) % 3]
+            cls = (TagList, ImageManifest, ImageIndex, ImageConfig)[len(rest) % 4]
             _convert.loads(rest, cls, "fuzz")
-    except (InvalidReference, InvalidScope, InvalidChallenge, RegistryResponseError,
-            CredentialsError, InvalidResponse, json.JSONDecodeError):
+    except (InvalidReference, InvalidScope, InvalidChallenge, InvalidPlatform,
+            RegistryResponseError, CredentialsError, InvalidResponse, json.JSONDecodeError):
         pass
 
 

@@ -44,17 +44,19 @@ def local_demo() -> None:
             print(f"demo: registry (token auth) at {reg.address}, token server at "
                   f"{server.realm}")
             repo = Repository.parse(f"{reg.address}/alice/demo")
-            seeder = Transport(repo.registry, Basic("alice", USERS["alice"]), insecure=True)
+            seeder = Transport(repo.registry, Basic("alice", USERS["alice"]))
             for tag in ("v1", "v2", "latest"):
                 image(seeder, repo, tag, layer=f"layer {tag}".encode())
             env = {**os.environ, "HOME": str(root), "DOCKER_CONFIG": str(root / "docker")}
             for name in ("REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "DOCKER_AUTH_CONFIG"):
                 env.pop(name, None)
-            run(["login", reg.address, "-u", "alice", "--password-stdin", "--insecure"], env,
+            # A loopback registry needs no --insecure: https is tried first, and plain
+            # http used once the handshake shows the registry speaks it (see -v).
+            run(["login", reg.address, "-u", "alice", "--password-stdin"], env,
                 stdin=USERS["alice"] + "\n")
-            run(["tags", str(repo), "--insecure", "-v"], env)
-            run(["manifest", f"{repo}:v1", "--insecure"], env)
-            run(["digest", f"{repo}:latest", "--insecure"], env)
+            run(["-v", "tags", str(repo)], env)
+            run(["manifest", f"{repo}:v1"], env)
+            run(["digest", f"{repo}:latest"], env)
         finally:
             reg.stop()
             server.stop()

@@ -28,6 +28,9 @@ HUB_ALIASES = ("docker.io", "index.docker.io", "registry-1.docker.io", HUB_KEY)
 _NOT_FOUND = "credentials not found"
 #: Helper output larger than this is refused (security rule 5).
 HELPER_OUTPUT_LIMIT = 64 * 1024
+#: The fields of an `auths` entry that hold credentials (replaced whole by a login).
+_SECRET_FIELDS = frozenset({"auth", "username", "password", "identitytoken",
+                            "registrytoken"})
 
 
 @attrs.frozen
@@ -71,11 +74,13 @@ def load(path: Path, *, docker_format: bool, legacy: bool = False) -> AuthFile |
     """
     if not path.is_file():
         return None
+    text, problem = None, ""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise CredentialsError(f"cannot read {path}: {type(exc).__name__}",
-                               source=str(path)) from None
+        problem = type(exc).__name__
+    if text is None:  # raised outside the except: a UnicodeDecodeError holds the file
+        raise CredentialsError(f"cannot read {path}: {problem}", source=str(path))
     return parse(text, str(path), docker_format=docker_format, legacy=legacy)
 
 
@@ -218,6 +223,8 @@ def run_helper(
         if _NOT_FOUND in out.lower():
             return None
         first = out.splitlines()[0][:200] if out else "(no message)"
+        if "{" in first or "secret" in first.lower():
+            first = "(its output is not shown: it may hold the secret)"
         raise CredentialHelperError(
             f"credential helper {program} failed for {registry} (exit {done.returncode}): "
             f"{first}", helper=program, registry=registry)
@@ -242,12 +249,16 @@ def store(path: Path, key: str, username: str, password: str) -> None:
     """Store Basic credentials under *key* in the credentials file at *path*.
 
     As `docker login` and `podman login` write them: `auths[key].auth` = base64 of
-    `user:password`; the other keys and entries are kept. Written atomically (a
-    temporary file renamed over the old one), mode 0600, its folder 0700 when created.
+    `user:password`; the other entries, and the entry's other fields, are kept (its stale
+    tokens dropped). Written atomically (a temporary file renamed over the old one), mode
+    0600, its folder 0700 when created; a symlinked file is written where it points.
 
     Raises:
-        CredentialsError: the existing file is malformed (it is left as it was).
+        CredentialsError: the existing file is malformed, or keeps this registry's
+            credentials in a credential helper (a plain entry would never be read); the
+            file is left as it was.
     """
+    path = Path(os.path.realpath(path))
     doc: object = {}
     if path.is_file():
         try:
@@ -257,8 +268,20 @@ def store(path: Path, key: str, username: str, password: str) -> None:
     if not isinstance(doc, dict) or not isinstance(doc.get("auths", {}), dict):
         raise CredentialsError(f"{path}: not a credentials file; left as it is",
                                source=str(path))
+    helpers = doc.get("credHelpers")
+    helper = (helpers.get(key) if isinstance(helpers, dict) else None) or doc.get(
+        "credsStore")
+    if helper:
+        raise CredentialsError(
+            f"{path} keeps the credentials for {key} in the credential helper "
+            f"docker-credential-{helper}; a plain entry here would never be read: store "
+            "them with `docker login` (or remove the helper from the file)",
+            source=str(path), registry=key)
     token = base64.b64encode(f"{username}:{password}".encode()).decode()
-    doc.setdefault("auths", {})[key] = {"auth": token}
+    old = doc.setdefault("auths", {}).get(key)
+    kept = {k: v for k, v in old.items() if k not in _SECRET_FIELDS} if isinstance(
+        old, dict) else {}
+    doc["auths"][key] = {"auth": token, **kept}
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(prefix=".auth.", dir=path.parent)
     try:

@@ -98,12 +98,22 @@ def _tag_or_digest(text: str) -> Tag | Digest:
     return parse_reference(text)
 
 
+def _subject(repo: Repository, text: str) -> Tag | Digest:
+    """`--subject`: a full reference, else a digest or a tag in *repo*."""
+    if "/" in text:
+        return parse_reference(text)
+    if text.startswith(("sha256:", "sha512:")):
+        return repo.with_digest(text)
+    return repo.with_tag(text)
+
+
 def _cmd_push(args: argparse.Namespace, make_client: MakeClient) -> int:
     from registry_sdk.models import OCI_MANIFEST, Descriptor, ImageManifest  # noqa: PLC0415
 
     ref = _tag_or_digest(args.reference)
     repo: Repository = ref.repository
     client = make_client(args, ref.registry)
+    subject = client.head_manifest(_subject(repo, args.subject)) if args.subject else None
     bar = _progress()
     progress: Progress | None = bar
     try:
@@ -115,7 +125,7 @@ def _cmd_push(args: argparse.Namespace, make_client: MakeClient) -> int:
                                      annotations={TITLE: os.path.basename(path)}))
         manifest = ImageManifest(
             2, Descriptor(EMPTY_MEDIA_TYPE, config.digest, config.size), tuple(layers),
-            OCI_MANIFEST, artifact_type=args.artifact_type,
+            OCI_MANIFEST, artifact_type=args.artifact_type, subject=subject,
             annotations=dict(args.annotation))
         desc = client.put_manifest(ref, manifest)
         if bar is not None:
@@ -172,6 +182,9 @@ def register(add: Add, make_client: MakeClient) -> None:
                    help=f"the manifest's artifactType (default {ARTIFACT_TYPE})")
     p.add_argument("--annotation", type=_annotation, action="append", default=[],
                    metavar="KEY=VALUE", help="a manifest annotation (repeatable)")
+    p.add_argument("--subject", metavar="REF",
+                   help="the manifest this artifact is about (a tag or digest of the same "
+                        "repository, or a full reference): listed by its referrers")
     p = add("tag", _bind(_cmd_tag, make_client),
             "tag a manifest again in its repository (its bytes and digest kept)")
     p.add_argument("source", help="REPOSITORY:TAG or REPOSITORY@DIGEST")

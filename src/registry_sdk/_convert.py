@@ -48,7 +48,7 @@ _NAMES: dict[type[Any], dict[str, str]] = {
 #: Fields written even when empty: the spec requires them.
 _ALWAYS: dict[type[Any], tuple[str, ...]] = {
     ImageManifest: ("layers",), ImageIndex: ("manifests",), ImageConfig: ("rootfs",),
-    RootFS: ("type",)}
+    RootFS: ("type", "diff_ids")}
 #: Key order of the output (fields not listed follow in field order).
 _ORDER: dict[type[Any], tuple[str, ...]] = {
     ImageManifest: ("schemaVersion", "mediaType", "artifactType", "config", "layers",

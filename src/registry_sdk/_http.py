@@ -62,6 +62,8 @@ class Request:
     budget: int = 0
     when: BodyWhen = BodyWhen.NEVER
     follow: bool = True
+    #: Where a seekable file body starts: the driver seeks there before every send.
+    rewind: int | None = None
 
     def with_authorization(self, value: str | None) -> Request:
         """This request with `Authorization` set to *value* (removed when None)."""

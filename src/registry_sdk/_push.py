@@ -12,14 +12,15 @@ The upload protocol (OCI distribution spec, "Pushing blobs"):
   beginning when the source can be read again.
 * `DELETE URL` cancels a session: done whenever an upload cannot finish (rule 8).
 
-The source is read once, in chunks of bounded size, and hashed as it is read on a second
-thread (hashlib releases the GIL on large buffers) while the previous chunk is sent.
+The source is sent in one pass, in chunks of bounded size, hashed as it is read on a
+second thread (hashlib releases the GIL on large buffers) while the previous chunk is
+sent. (A path or seekable file without a digest is also hashed once before, so that an
+existing blob can be skipped.)
 """
 
 from __future__ import annotations
 
 import hashlib
-import inspect
 import logging
 import os
 import queue
@@ -29,13 +30,11 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Union
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
-from registry_sdk import transport as _transport_module
 from registry_sdk._blob import hasher_for
 from registry_sdk._errors import (
     DigestMismatch,
     ErrorCode,
     RegistryResponseError,
-    SecurityError,
     TransportError,
     UploadError,
 )
@@ -74,21 +73,8 @@ MAX_CHUNK_SIZE = 256 * 1024 * 1024
 CHUNK_ATTEMPTS = 4
 #: Longest wait honoured from a Retry-After header, and the cap of the backoff.
 MAX_WAIT = 30.0
-#: Largest blob sent in one PUT while the transport takes only bytes bodies.
-_BUFFERED_PUT_LIMIT = 64 * 1024 * 1024
 _OCTET = "application/octet-stream"
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-
-
-def _transport_param(name: str) -> bool:
-    return name in inspect.signature(Transport.request).parameters
-
-
-# Transitional: the transport is gaining iterable bodies and sends to other hosts without
-# credentials. Until it does, other-host upload locations are refused and the fallback
-# single PUT is buffered (bounded by _BUFFERED_PUT_LIMIT).
-_OTHER_HOST = _transport_param("allow_other_host")
-_ITERABLE_BODY = hasattr(_transport_module, "Body")  # the transport's body type alias
 
 
 # ------------------------------------------------------------------------- sources
@@ -330,15 +316,9 @@ def _request(t: Transport, method: str, url: str, *, scopes: Collection[Scope],
 
     An iterator body is sent once (never re-sent), with the Content-Length in *headers*.
     """
-    if _on_other_host(t, url):
-        if not _OTHER_HOST:
-            raise SecurityError(
-                "the registry sent the upload to another host; this transport cannot yet "
-                "send there without credentials", rule="cross-host", url=url)
-        return t.request(method, url, headers=headers, body=body,  # type: ignore[call-arg,arg-type,unused-ignore]
-                         allow_other_host=True)
-    return t.request(method, url, headers=headers, body=body,  # type: ignore[arg-type,unused-ignore]
-                     scopes=scopes)
+    if _on_other_host(t, url):  # rule 1: no credentials at all
+        return t.request(method, url, headers=headers, body=body, allow_other_host=True)
+    return t.request(method, url, headers=headers, body=body, scopes=scopes)
 
 
 def _with_digest(url: str, digest: str) -> str:
@@ -539,38 +519,20 @@ class _Upload:
 
 def _streamed_put(up: _Upload, chunks: _Chunks, digest: str, *, size: int | None,
                   source: _Source) -> Descriptor:
-    """The registry refused chunks: send the whole blob in the closing PUT.
+    """The registry refused chunks: send the whole blob, streamed, in the closing PUT.
 
-    Streamed when the transport takes iterable bodies (the registry checks the digest
-    in the URL against what arrives; ours is compared as well once sent), else buffered
-    up to _BUFFERED_PUT_LIMIT and compared before sending.
+    The registry checks the digest in the URL against what arrives; ours is compared as
+    well once it is sent.
     """
-    if _ITERABLE_BODY:
-        def body() -> Iterator[bytes]:
-            while (chunk := chunks.next()) is not None:
-                yield chunk
+    def body() -> Iterator[bytes]:
+        while (chunk := chunks.next()) is not None:
+            yield chunk
 
-        result = up.close(digest, body(), length=size if size is not None else
-                          source.length())
-        if chunks.digest != digest:  # the registry should have refused it already
-            raise DigestMismatch(expected=digest, actual=chunks.digest,
-                                 what=f"blob {digest} ({source.describe()})")
-        return result
-    parts: list[bytes] = []
-    total = 0
-    while (chunk := chunks.next()) is not None:
-        parts.append(chunk)
-        total += len(chunk)
-        if total > _BUFFERED_PUT_LIMIT:
-            break
-    if total > _BUFFERED_PUT_LIMIT:
-        raise UploadError(f"{up.t.registry}/{up.repo.path} refuses chunked uploads and "
-                          f"blob {digest} ({source.describe()}) is too large to send in one "
-                          "buffered PUT", repository=str(up.repo), digest=digest)
-    if chunks.digest != digest:
+    result = up.close(digest, body(), length=size if size is not None else source.length())
+    if chunks.digest != digest:  # the registry should have refused it already
         raise DigestMismatch(expected=digest, actual=chunks.digest,
                              what=f"blob {digest} ({source.describe()})")
-    return up.close(digest, b"".join(parts))
+    return result
 
 
 # ------------------------------------------------------------------------ the API
@@ -637,13 +599,22 @@ def mount_blob(client: Client, src: Digest, dst: Repository) -> bool:
 
 
 def _mount(t: Transport, src: Repository, dst: Repository, digest: str,
-           scopes: Collection[Scope]) -> tuple[bool, _Upload | None]:
-    """POST ?mount&from: (True, None) when mounted; else the session opened instead."""
+           scopes: Collection[Scope], *, lenient: bool = False,
+           ) -> tuple[bool, _Upload | None]:
+    """POST ?mount&from: (True, None) when mounted; else the session opened instead.
+
+    *lenient*: a refusal (no pull on the source, an unknown source) is (False, None),
+    so that `push_blob` uploads instead.
+    """
     if src.registry != dst.registry:
         return False, None
     query = "?" + urlencode({"mount": digest, "from": src.path})
     url = t.url(f"/v2/{dst.path}/blobs/uploads/{query}")
     resp = _post(t, dst, [*scopes, Scope.repository(src.path, "pull")], query)
+    if lenient and resp.status in (401, 403, 404):
+        resp.drain_conn()
+        log.debug("mount of %s from %s refused (%s); uploading", digest, src, resp.status)
+        return False, None
     check_error(resp, 201, 202, method="POST", url=url)
     resp.drain_conn()
     location = resp.headers.get("Location")
@@ -699,7 +670,7 @@ def _skip_or_mount(t: Transport, repo: Repository, known: str, *, total: int | N
             continue
         if session is not None:
             session.cancel()
-        mounted, session = _mount(t, other_repo, repo, known, scopes)
+        mounted, session = _mount(t, other_repo, repo, known, scopes, lenient=True)
         if mounted:
             if progress is not None:
                 progress(ProgressEvent(known, total or 0, total, ProgressAction.MOUNT))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
+import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -27,26 +29,52 @@ REFRESH_MARGIN = 5.0
 CLIENT_ID = "registry-sdk"
 
 
+def _bare(host: str) -> str:
+    """A host without brackets or a trailing dot, lower-cased."""
+    return host.strip("[]").rstrip(".").lower()
+
+
 def is_loopback_host(host: str) -> bool:
     """Whether *host* (no port; IPv6 may be bracketed) is a loopback name or address."""
-    host = host.strip("[]").lower()
+    host = _bare(host)
     if host == "localhost" or host.endswith(".localhost"):
         return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    ip = _ip(host)
+    return ip is not None and ip.is_loopback
+
+
+_NUMERIC = re.compile(r"[0-9][0-9a-fx.]*", re.ASCII)
 
 
 def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host literal names, in any spelling a resolver accepts.
+
+    Besides the canonical forms, inet_aton's (`127.1`, `2130706433`, `0x7f000001`,
+    `0177.0.0.1`, `0`) and IPv4-mapped IPv6: urllib3 connects to those addresses, so the
+    checks must see them too.
+    """
+    host = _bare(host)
     try:
-        return ipaddress.ip_address(host.strip("[]"))
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
     except ValueError:
-        return None
+        if not _NUMERIC.fullmatch(host):
+            return None
+        try:
+            ip = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
 
 
-def validate_realm(realm: str, registry_url: str, *, rule: str = "realm") -> str:
-    """Check a token realm (or a token server's redirect target) against rule 3.
+#: Characters two URL parsers may read differently (urlsplit against urllib3: `\@`).
+_AMBIGUOUS = re.compile(r"[\\\s\x00-\x1f\x7f]")
+
+
+def validate_realm(realm: str, registry_url: str, *, rule: str = "realm",
+                   what: str = "token realm") -> str:
+    """Check a token realm, or a redirect target, against rule 3.
 
     *registry_url* is where the registry actually answered (its scheme and host). The
     realm must be https unless the registry itself answered over plain http; it must
@@ -59,26 +87,31 @@ def validate_realm(realm: str, registry_url: str, *, rule: str = "realm") -> str
         SecurityError: with *rule* (`realm`, or `redirect` for a redirect hop); nothing
             has been sent.
     """
+    if _AMBIGUOUS.search(realm):
+        raise SecurityError(f"{what} holds characters URL parsers read differently",
+                            rule=rule, url=realm)
     realm_parts, reg_parts = urlsplit(realm), urlsplit(registry_url)
     host = realm_parts.hostname or ""
     if realm_parts.scheme not in ("https", "http") or not host:
-        raise SecurityError("token realm is not an absolute http(s) URL", rule=rule,
+        raise SecurityError(f"{what} is not an absolute http(s) URL", rule=rule,
                             url=realm)
     if realm_parts.scheme == "http" and reg_parts.scheme != "http":
-        raise SecurityError("token realm downgrades an https registry to plain http",
+        raise SecurityError(f"{what} downgrades an https registry to plain http",
                             rule=rule, url=realm)
     registry_host = reg_parts.hostname or ""
-    same_machine = host == registry_host or (
-        is_loopback_host(host) and is_loopback_host(registry_host))
-    ip = _ip(host)
-    if ip is not None and (ip.is_link_local or ip.is_unspecified or ip.is_multicast
-                           or ip.is_reserved):
-        raise SecurityError(f"token realm points at a forbidden address {ip}", rule=rule,
+    ip, registry_ip = _ip(host), _ip(registry_host)
+    same_machine = (_bare(host) == _bare(registry_host)
+                    or (ip is not None and ip == registry_ip)
+                    or (is_loopback_host(host) and is_loopback_host(registry_host)))
+    if ip is not None and not ip.is_loopback and (
+            ip.is_link_local or ip.is_unspecified or ip.is_multicast or ip.is_reserved):
+        raise SecurityError(f"{what} points at a forbidden address {ip}", rule=rule,
                             url=realm)
-    local = is_loopback_host(host) or (ip is not None and ip.is_private)
+    # Loopback, private, shared (100.64/10) and every other non-global address.
+    local = is_loopback_host(host) or (ip is not None and not ip.is_global)
     if local and not same_machine:
         raise SecurityError(
-            f"token realm points at local or private address {host} that is not the "
+            f"{what} points at local or private address {host} that is not the "
             "registry's host", rule=rule, url=realm)
     return realm
 

@@ -13,13 +13,11 @@ it again to detect a concurrent writer that replaced it from an older copy.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from registry_sdk import _convert
 from registry_sdk._blob import digest_of
 from registry_sdk._errors import (
     ConcurrentUpdate,
@@ -32,15 +30,13 @@ from registry_sdk._errors import (
 )
 from registry_sdk.errors import check_error
 from registry_sdk.models import (
-    INDEX_MEDIA_TYPES,
     MANIFEST_ACCEPT,
-    MANIFEST_MEDIA_TYPES,
     OCI_INDEX,
-    OCI_MANIFEST,
     Descriptor,
     ImageIndex,
     ImageManifest,
     Manifest,
+    dumps,
 )
 from registry_sdk.name import Digest, Repository, Tag
 from registry_sdk.scope import Scope
@@ -51,7 +47,7 @@ if TYPE_CHECKING:
     from registry_sdk.client import Client
     from registry_sdk.transport import Transport
 
-__all__ = ["delete", "put_manifest", "put_present", "serialise", "tag"]
+__all__ = ["delete", "put_manifest", "put_present", "tag"]
 
 log = logging.getLogger("registry_sdk.write")
 
@@ -63,44 +59,19 @@ CHECK_CONCURRENCY = 8
 _NON_DISTRIBUTABLE = ("nondistributable", "foreign")
 
 
-def serialise(model: ImageManifest | ImageIndex) -> bytes:
-    """The JSON bytes of a model (compact; swapped for the models' canonical form later)."""
-    return json.dumps(_convert.unstructure(model), separators=(",", ":"),
-                      ensure_ascii=False).encode()
-
-
-def _parse(raw: bytes, media_type: str | None) -> tuple[str, ImageManifest | ImageIndex]:
-    """The media type and content of raw manifest bytes (InvalidResponse when unusable)."""
-    try:
-        doc: Any = json.loads(raw)
-    except ValueError:
-        doc = None
-    if not isinstance(doc, dict):
-        raise InvalidResponse("the manifest is not a JSON object", what="manifest")
-    body_type = doc.get("mediaType")
-    kind = media_type or (body_type if isinstance(body_type, str) else None)
-    if kind is None:
-        raise InvalidResponse("the manifest's media type is unknown: pass media_type= (the "
-                              "JSON has no mediaType)", what="manifest")
-    is_index = kind in INDEX_MEDIA_TYPES or (kind not in MANIFEST_MEDIA_TYPES
-                                              and "manifests" in doc)
-    content: ImageManifest | ImageIndex = (
-        _convert.structure(doc, ImageIndex, "index") if is_index
-        else _convert.structure(doc, ImageManifest, "manifest"))
-    return kind, content
-
-
 def _resolve(manifest: Manifest | ImageManifest | ImageIndex | bytes,
              media_type: str | None) -> tuple[bytes, str, ImageManifest | ImageIndex]:
+    """The exact bytes to put, their media type and their content."""
+    if isinstance(manifest, (ImageManifest, ImageIndex)):
+        manifest = Manifest.from_model(manifest)  # serialised once, canonical JSON
     if isinstance(manifest, Manifest):
         return manifest.raw, media_type or manifest.media_type, manifest.content
-    if isinstance(manifest, (ImageManifest, ImageIndex)):
-        default = OCI_INDEX if isinstance(manifest, ImageIndex) else OCI_MANIFEST
-        return serialise(manifest), media_type or manifest.media_type or default, manifest
     if isinstance(manifest, (bytes, bytearray, memoryview)):
-        raw = bytes(manifest)
-        kind, content = _parse(raw, media_type)
-        return raw, kind, content
+        parsed = Manifest.parse(bytes(manifest), media_type=media_type)
+        if media_type is None and parsed.content.media_type is None:
+            raise InvalidResponse("the manifest's media type is unknown: pass media_type= "
+                                  "(the JSON has no mediaType)", what="manifest")
+        return parsed.raw, parsed.media_type, parsed.content
     raise TypeError(f"a manifest is a Manifest, ImageManifest, ImageIndex or bytes, not "
                     f"{type(manifest).__name__}")
 
@@ -232,7 +203,7 @@ def _add_referrer(client: Client, t: Transport, repo: Repository, subject: Descr
         if any(d.digest == entry.digest for d in current):
             return
         index = ImageIndex(2, (*current, entry), OCI_INDEX)
-        raw = serialise(index)
+        raw = dumps(index)
         _put(t, repo, tag.tag, raw, media_type=OCI_INDEX, digest=digest_of(raw))
         if any(d.digest == entry.digest for d in _read_fallback(client, tag)):
             return

@@ -69,6 +69,7 @@ class Anonymous:
 
 
 ANONYMOUS = Anonymous()
+"""The authenticator with no credentials: requests are sent anonymously."""
 
 
 @attrs.frozen(repr=False)

@@ -11,15 +11,19 @@ import json
 import logging
 import os
 import sys
-import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from typing_extensions import override
+
 from registry_sdk.errors import (
     AuthenticationError,
     CredentialsError,
+    InvalidPlatform,
     InvalidReference,
+    NoMatchingPlatform,
     ReferenceErrorKind,
     RegistryError,
     RegistryResponseError,
@@ -28,6 +32,7 @@ from registry_sdk.name import Digest, Registry, parse_reference
 
 if TYPE_CHECKING:
     from registry_sdk.client import Client
+    from registry_sdk.progress import Progress, ProgressEvent
 
 __all__ = [
     "EXIT_AUTH",
@@ -77,7 +82,9 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
 
 def _cmd_manifest(args: argparse.Namespace) -> int:
     ref = parse_reference(args.reference)
-    manifest = _client(args, ref.registry).get_manifest(ref)
+    client = _client(args, ref.registry)
+    manifest = (client.get_manifest(ref) if args.platform is None
+                else client.get_image(ref, platform=args.platform))
     if args.raw:
         sys.stdout.buffer.write(manifest.raw)
         return 0
@@ -91,6 +98,16 @@ def _cmd_manifest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_config(args: argparse.Namespace) -> int:
+    from registry_sdk.models import dumps  # noqa: PLC0415
+
+    ref = parse_reference(args.reference)
+    config = _client(args, ref.registry).get_config(ref, platform=args.platform)
+    body = json.loads(dumps(config))
+    _out(args, {"platform": str(config.platform), "config": body}, json.dumps(body, indent=2))
+    return 0
+
+
 def _cmd_digest(args: argparse.Namespace) -> int:
     ref = parse_reference(args.reference)
     digest = _client(args, ref.registry).digest(ref)
@@ -98,17 +115,24 @@ def _cmd_digest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress(total: int | None) -> Callable[[int], None]:
+def _progress_bar() -> Progress | None:
+    """A progress bar on stderr when it is a terminal (redrawn at most 10 times a second)."""
     if not sys.stderr.isatty():
-        return lambda _: None
+        return None
+    last = [0.0]
 
-    def show(done: int) -> None:
-        if total:
-            filled = int(30 * done / total)
+    def show(event: ProgressEvent) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.1 and event.done != event.total:
+            return
+        last[0] = now
+        if event.total:
+            filled = 30 * event.done // event.total
             bar = "#" * filled + "-" * (30 - filled)
-            sys.stderr.write(f"\r[{bar}] {done * 100 // total:3d}% {done:,}/{total:,} bytes")
+            sys.stderr.write(f"\r[{bar}] {event.done * 100 // event.total:3d}% "
+                             f"{event.done:,}/{event.total:,} bytes")
         else:
-            sys.stderr.write(f"\r{done:,} bytes")
+            sys.stderr.write(f"\r{event.done:,} bytes")
         sys.stderr.flush()
 
     return show
@@ -122,20 +146,14 @@ def _cmd_blob(args: argparse.Namespace) -> int:
                                kind=ReferenceErrorKind.INVALID_REFERENCE_FORMAT,
                                source=args.reference, span=(end, end))
     target = Path(args.output)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, _client(args, ref.registry).get_blob(ref) as blob:
-            show = _progress(blob.size)
-            for chunk in blob:  # verified at the end; the file appears only if it matches
-                out.write(chunk)
-                show(blob.read_bytes)
-        os.replace(tmp, target)
+    show = _progress_bar()
+    try:  # verified; the file appears only if it matches
+        found = _client(args, ref.registry).download_blob(ref, target, progress=show)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    if sys.stderr.isatty():
-        sys.stderr.write("\n")
-    _out(args, {"digest": ref.digest, "path": str(target)}, f"{ref.digest} -> {target}")
+        if show is not None:
+            sys.stderr.write("\n")
+    _out(args, {"digest": found.digest, "size": found.size, "path": str(target)},
+         f"{found.digest} -> {target}")
     return 0
 
 
@@ -175,6 +193,7 @@ def _cmd_login(args: argparse.Namespace) -> int:
 class _Parser(argparse.ArgumentParser):
     """argparse, with usage errors on one line (as every error of this CLI)."""
 
+    @override
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
 
@@ -222,6 +241,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p = add("manifest", _cmd_manifest, "show a manifest (verified against its digest)")
     p.add_argument("reference")
     p.add_argument("--raw", action="store_true", help="print the exact bytes")
+    p.add_argument("--platform", metavar="P", default=None,
+                   help="resolve an index to this platform's image (os/arch[/variant])")
+    p = add("config", _cmd_config,
+            "show an image's config (an index resolved by --platform), verified")
+    p.add_argument("reference")
+    p.add_argument("--platform", metavar="P", default=None,
+                   help="the platform to pick from an index (os/arch[/variant])")
     p = add("digest", _cmd_digest, "print the digest a reference resolves to")
     p.add_argument("reference")
     p = add("blob", _cmd_blob, "download a blob, verified, to a file")
@@ -242,8 +268,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _exit_code(exc: RegistryError) -> int:
-    if isinstance(exc, InvalidReference):
+    if isinstance(exc, InvalidReference | InvalidPlatform):
         return EXIT_USAGE
+    if isinstance(exc, NoMatchingPlatform):  # none chosen among several: say which
+        return EXIT_USAGE if exc.wanted is None else EXIT_NOT_FOUND
     if isinstance(exc, AuthenticationError):
         return EXIT_AUTH
     if isinstance(exc, RegistryResponseError):

@@ -26,7 +26,7 @@ from typing import IO, Any, Self
 
 import urllib3
 
-from registry_sdk import _copy, _push, _read, _write
+from registry_sdk import _copy, _images, _push, _read, _write
 from registry_sdk._blob import BlobReader
 from registry_sdk._errors import AuthenticationError, Unauthorized
 from registry_sdk._read import MANIFEST_LIMIT, PAGE_LIMIT
@@ -35,6 +35,7 @@ from registry_sdk.errors import check_error
 from registry_sdk.models import (
     MANIFEST_ACCEPT,
     Descriptor,
+    ImageConfig,
     ImageIndex,
     ImageManifest,
     Manifest,
@@ -187,8 +188,10 @@ class Client:
         The Unauthorized names the user refused and where their credentials came from,
         or says that none were found and the request was anonymous.
         """
+        answered = getattr(resp, "url", None)  # the URL that answered (scheme learned)
         try:
-            check_error(resp, *expected, method=method, url=url)
+            check_error(resp, *expected, method=method,
+                        url=answered if isinstance(answered, str) and answered else url)
         except Unauthorized as exc:
             error = _refusal(exc, t)
         else:
@@ -231,8 +234,10 @@ class Client:
         `Docker-Content-Digest` when the registry sends one.
 
         Raises:
-            RegistryResponseError, DigestMismatch, InvalidResponse (too large, bad JSON,
-            wrong shape, media type mismatch).
+            RegistryResponseError: the registry refused (e.g. 404 `MANIFEST_UNKNOWN`;
+                a 401 is an `Unauthorized`).
+            DigestMismatch: the bytes do not hash to the digest asked for or announced.
+            InvalidResponse: too large, bad JSON, wrong shape, or a media type mismatch.
         """
         return _read.get_manifest(self, _read.as_ref(ref), accept, max_size)
 
@@ -266,6 +271,73 @@ class Client:
         """
         return _read.referrers(self, _read.as_digest(ref), artifact_type)
 
+    def get_image(self, ref: Tag | Digest | str, *,
+                  platform: Platform | str | None = None) -> Manifest:
+        """The image manifest *ref* names for *platform*: never an index.
+
+        ```python
+        image = client.get_image("ghcr.io/org/app:v1", platform="linux/arm64")
+        for layer in image.image.layers: ...
+        ```
+
+        An index is resolved one level deep: the child for *platform* (matched with
+        [Platform.matches][registry_sdk.models.Platform.matches], first in index order)
+        is fetched by digest and verified; with no platform, the index must offer exactly
+        one (attestations and `unknown/unknown` entries do not count). A nested index
+        is not followed (ManifestKindMismatch). An image manifest is returned as is; when
+        a *platform* is given, its config is read to check that it is for that platform.
+
+        Raises:
+            NoMatchingPlatform: nothing for *platform*, or several platforms and none
+                given; `.available` lists what there is.
+            InvalidPlatform: *platform* is a string that does not parse (before any
+                request).
+            ManifestKindMismatch: an index child that is itself an index.
+            RegistryResponseError: the registry refused (a missing tag, say).
+            DigestMismatch: bytes that do not hash to their digest.
+        """
+        return _images.get_image(self, _read.as_ref(ref), platform)
+
+    def get_config(self, ref: Tag | Digest | str, *,
+                   platform: Platform | str | None = None) -> ImageConfig:
+        """The config of the image *ref* names for *platform* (resolved as by get_image).
+
+        The config blob is capped at the manifest limit (4 MiB) and verified by digest;
+        OCI and Docker configs read into the one model.
+
+        Raises:
+            NoMatchingPlatform, InvalidPlatform: as get_image.
+            InvalidResponse: the image is an artifact (its config is not an OCI or
+                Docker image config), or the config is too large or malformed.
+            DigestMismatch: the config does not hash to its digest.
+            RegistryResponseError: the registry refused.
+        """
+        return _images.get_config(self, _read.as_ref(ref), platform)
+
+    def download_blob(self, ref: Digest | str, path: str | os.PathLike[str], *,
+                      progress: Progress | None = None) -> Descriptor:
+        """Save a blob to *path*, verified, and return its descriptor.
+
+        ```python
+        client.download_blob("ghcr.io/org/app@sha256:...", "layer.tar.gz")
+        ```
+
+        The bytes are hashed as they are written to a temporary file beside *path*
+        (same directory), which is renamed over *path* only when the size and digest
+        match; on any failure (interruption included) nothing is left behind. A
+        connection broken mid-body is resumed with `Range: bytes=N-`, the hash carrying
+        on from the bytes already written (at most 5 times; a registry that ignores the
+        range starts over). *progress* receives DOWNLOAD events as bytes arrive, the
+        last one with `done == total`.
+
+        Raises:
+            DigestMismatch, InvalidResponse: the bytes are not the blob's (the file is
+                not written).
+            TransportError: the connection kept breaking.
+            RegistryResponseError: the registry refused (a missing blob, say).
+            OSError: the file system failed.
+        """
+        return _images.download_blob(self, _read.as_digest(ref), path, progress)
 
     # ---- writing
 

@@ -1,11 +1,12 @@
 """Token scopes of the registry token protocol: `repository:NAME:pull,push`.
 
->>> from registry_sdk.scope import Scope, merge_scopes
->>> str(Scope.repository("library/ubuntu", "push", "pull"))
-'repository:library/ubuntu:pull,push'
->>> [str(s) for s in merge_scopes([Scope.parse("repository:a:pull"),
-...                                Scope.parse("repository:a:push")])]
-['repository:a:pull,push']
+Examples:
+    >>> from registry_sdk.scope import Scope, merge_scopes
+    >>> str(Scope.repository("library/ubuntu", "push", "pull"))
+    'repository:library/ubuntu:pull,push'
+    >>> [str(s) for s in merge_scopes([Scope.parse("repository:a:pull"),
+    ...                                Scope.parse("repository:a:push")])]
+    ['repository:a:pull,push']
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from urllib3.exceptions import HTTPError as _Urllib3Error
 from registry_sdk import _token as T
 from registry_sdk._check import ERROR_BODY_LIMIT
 from registry_sdk._credentials import Credentials
-from registry_sdk._errors import SecurityError, TransportError
+from registry_sdk._errors import InvalidResponse, SecurityError, TransportError
 from registry_sdk._flow import (
     MAX_REDIRECTS,
     REDIRECT_STATUSES,
@@ -65,6 +65,7 @@ from registry_sdk.scope import Scope, merge_scopes, scope_for_request
 __all__ = [
     "Body",
     "DEFAULT_TIMEOUT",
+    "PRELOAD_LIMIT",
     "RegistryState",
     "StateStore",
     "TokenCache",
@@ -83,6 +84,9 @@ except PackageNotFoundError:  # pragma: no cover
 Body = bytes | IO[bytes] | Iterable[bytes]
 _R = TypeVar("_R")
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+#: The largest body a request with preload_content=True reads into memory (rule 5);
+#: larger ones raise InvalidResponse: stream them with preload_content=False.
+PRELOAD_LIMIT = 16 * 1024 * 1024
 
 
 class StateStore:
@@ -137,7 +141,8 @@ class Transport:
         scopes: the scopes requests will need (e.g. `repo.scope("pull")`); scopes are
             also inferred from each request's method and path.
         pool: a urllib3 PoolManager to share; one is created otherwise.
-        retries: a urllib3 `Retry` (default [default_retries][]).
+        retries: a urllib3 `Retry` (default:
+            [default_retries][registry_sdk.transport.default_retries]).
         timeout: a urllib3 `Timeout` or seconds (default 10 s connect, 60 s read).
         user_agent: added in front of `registry-sdk/VERSION`.
         insecure: allow plain http to this (non-loopback) registry; `url()` uses http.
@@ -229,18 +234,24 @@ class Transport:
         *allow_other_host*, a URL on another host is sent with no credentials at all
         (rule 1), e.g. an upload location in object storage.
 
+        A refusal the flow cannot fix (a second 401) is returned as the response.
+
         Raises:
-            SecurityError, TransportError, TransportTimeout, TokenExchangeError. A refusal
-            the flow cannot fix (a second 401) is returned as the response.
+            SecurityError: a rule refused the request before it was sent.
+            TransportError: the connection failed (`TransportTimeout` when it timed out).
+            TokenExchangeError: the token server refused or failed.
         """
         netloc = urlsplit(url).netloc
         base = {"User-Agent": self.user_agent, **(headers or {})}
+        tell = getattr(body, "tell", None)
+        rewind = tell() if tell is not None and _replayable(body) else None
         if netloc != self._host:
             if not allow_other_host:
-                raise SecurityError(f"{netloc} is not this transport's registry {self._host}",
+                shown = urlsplit(redact_url(url)).netloc  # no userinfo password
+                raise SecurityError(f"{shown} is not this transport's registry {self._host}",
                                     rule="cross-host", url=url)
-            resp, _ = self._send(Request(method, url, base, body), preload_content,
-                                 _replayable(body))
+            resp, _ = self._send(Request(method, url, base, body, rewind=rewind),
+                                 preload_content, _replayable(body))
             return resp
         state = self._store.get(self.registry.name)
         if state.plain_http and url.startswith("https://"):
@@ -250,7 +261,7 @@ class Transport:
                       state, self._needed(method, url, scopes), replayable,
                       self._oauth_password)
         request = Request(method, url, base, body, budget=ERROR_BODY_LIMIT,
-                          when=BodyWhen.ERRORS)
+                          when=BodyWhen.ERRORS, rewind=rewind)
         return self._drive(registry_flow(request, ctx), preload_content, replayable)
 
     def _credentials(self) -> Credentials:
@@ -314,27 +325,60 @@ class Transport:
 
     def _load(self, resp: urllib3.BaseHTTPResponse, request: Request,
               replayable: bool) -> urllib3.BaseHTTPResponse:
-        """Read a final response's body into memory, as the caller asked.
+        """Read a final response's body into memory, as the caller asked (capped, rule 5).
 
-        A connection broken while reading is sent again (idempotent, replayable requests,
-        as many times as the retry policy allows reads), else a TransportError.
+        At most PRELOAD_LIMIT bytes. A connection broken while reading is sent again
+        (idempotent, replayable requests, as many times as the retry policy allows
+        reads), else a TransportError.
+
+        Raises:
+            InvalidResponse: the body is larger than PRELOAD_LIMIT (stream it instead).
         """
         again = request.method in _IDEMPOTENT and replayable
         attempts = 1 + (int(self._retries.read or 0) if again else 0)
+        failure: TransportError | None = None
         for attempt in range(attempts):
+            loaded: urllib3.BaseHTTPResponse | None = None
+            try:
+                loaded = self._read_whole(resp, request)
+            except TransportError as exc:
+                failure = exc
+            if loaded is not None:
+                return loaded
+            if attempt + 1 < attempts:
+                resp, _ = self._send(request, False, replayable)
+        assert failure is not None
+        raise failure
+
+    @staticmethod
+    def _read_whole(resp: urllib3.BaseHTTPResponse,
+                    request: Request) -> urllib3.BaseHTTPResponse:
+        length = resp.headers.get("Content-Length", "")
+        if request.method == "HEAD" or resp.status in (204, 304) or (
+                length.isdigit() and int(length) <= PRELOAD_LIMIT):
+            # The cheap path: urllib3 reads exactly the announced length.
             broken = False
             try:
                 resp.read(cache_content=True)
             except (_Urllib3Error, OSError):
                 resp.close()
                 broken = True
-            if not broken:
-                return resp
-            if attempt + 1 < attempts:
-                resp, _ = self._send(request, False, replayable)
-        raise TransportError(f"{request.method} {redact_url(request.url)}: connection broken "
-                             "while reading the response", method=request.method,
-                             url=request.url)
+            if broken:  # raised outside the except: urllib3's message holds the URL
+                raise TransportError(f"{request.method} {redact_url(request.url)}: "
+                                     "connection broken while reading the response",
+                                     method=request.method, url=request.url)
+            return resp
+        body, over = read_upto(resp, PRELOAD_LIMIT, "response body", method=request.method,
+                               url=request.url)
+        if over:
+            raise InvalidResponse(
+                f"{request.method} {redact_url(request.url)}: the response body is larger "
+                f"than {PRELOAD_LIMIT} bytes (stream it: preload_content=False)",
+                what="response body")
+        return urllib3.HTTPResponse(
+            body=body, headers=resp.headers, status=resp.status, reason=resp.reason,
+            preload_content=True, request_method=request.method,
+            request_url=getattr(resp, "url", None) or request.url)
 
     def _answer(self, step: Step) -> object:
         """The answer to a step that is not a request: a token, or None after Learn."""
@@ -407,8 +451,9 @@ class Transport:
         parts = urlsplit(url)
         if parts.scheme == "http" and not self.insecure and not T.is_loopback_host(
                 parts.hostname or ""):
+            shown = urlsplit(redact_url(url)).netloc  # no userinfo password
             raise SecurityError(
-                f"refusing plain http to {parts.netloc}: not loopback and not marked insecure",
+                f"refusing plain http to {shown}: not loopback and not marked insecure",
                 rule="plain-http", url=url)
 
     def _send(self, request: Request, preload: bool,
@@ -418,12 +463,13 @@ class Transport:
         Returns the response and the URL that answered. `Authorization` never crosses
         to another host.
         """
-        method, url, headers, body = request.method, request.url, dict(request.headers), \
-            request.body
+        method, url, headers, body, rewind = (request.method, request.url,
+                                              dict(request.headers), request.body,
+                                              request.rewind)
         origin = urlsplit(url).netloc
         for _ in range(MAX_REDIRECTS + 1):
             self._check_plain_http(url)
-            sending = Request(method, url, headers, body)
+            sending = Request(method, url, headers, body, rewind=rewind)
             resp, url = self._send_once(sending, preload, replayable)
             if log.isEnabledFor(logging.DEBUG):  # redacting costs more than a cheap request
                 log.debug("%s %s -> %s%s", method, redact_url(url), resp.status,
@@ -432,11 +478,16 @@ class Transport:
             if not request.follow or resp.status not in REDIRECT_STATUSES or not location:
                 return resp, url
             resp.drain_conn()
+            answered = url
             url = urljoin(url, location)
             if urlsplit(url).netloc != origin:
+                # Another host: never credentials (rule 1), and checked like a realm
+                # (rule 3): a registry elsewhere cannot aim this request, its method and
+                # body, at local services, private or metadata addresses, or plain http.
+                T.validate_realm(url, answered, rule="redirect", what="redirect target")
                 headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
             if resp.status == 303:
-                method, body = "GET", None
+                method, body, rewind = "GET", None, None
         raise TransportError(f"{method} {redact_url(url)}: too many redirects", method=method,
                              url=url)
 
@@ -476,6 +527,8 @@ class Transport:
 
     def _urlopen(self, request: Request, url: str, preload: bool,
                  retries: urllib3.Retry | bool) -> urllib3.BaseHTTPResponse:
+        if request.rewind is not None:
+            request.body.seek(request.rewind)  # every attempt sends the whole body
         return self._proxies.pool_for(url).request(
             request.method, url, headers=dict(request.headers), body=request.body,
             retries=retries, timeout=self._timeout, redirect=False, preload_content=preload)

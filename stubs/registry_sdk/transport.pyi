@@ -8,9 +8,10 @@ from typing import IO, Callable
 from typing_extensions import TypeAlias
 import attrs
 
-__all__ = ['Body', 'DEFAULT_TIMEOUT', 'RegistryState', 'StateStore', 'TokenCache', 'Transport', 'default_retries']
+__all__ = ['Body', 'DEFAULT_TIMEOUT', 'PRELOAD_LIMIT', 'RegistryState', 'StateStore', 'TokenCache', 'Transport', 'default_retries']
 
 DEFAULT_TIMEOUT: urllib3.Timeout
+PRELOAD_LIMIT: int
 Body: TypeAlias = bytes | IO[bytes] | Iterable[bytes]
 
 def default_retries() -> urllib3.Retry: ...

@@ -20,15 +20,6 @@ from tests.support.token_server import USERS, TokenServer
 Stack = tuple[RunningRegistry, TokenServer]
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty HOME and DOCKER_CONFIG for the CLI's keychain."""
-    for name in ("DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME",
-                 "DOCKER_AUTH_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    return tmp_path
-
 
 def login(reg: RunningRegistry, password: str, monkeypatch: pytest.MonkeyPatch) -> int:
     monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))

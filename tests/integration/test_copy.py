@@ -41,7 +41,7 @@ from tests.support.registry import RunningRegistry, start_registry
 from tests.support.token_server import USERS, TokenServer
 
 from .test_write_blobs import client_for, fresh, sha
-from .test_write_cli import creds, home  # noqa: F401 (the fixture, used by name)
+from .test_write_cli import creds
 
 Stack = tuple[RunningRegistry, TokenServer]
 CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -385,7 +385,7 @@ def test_a_source_cut_mid_blob_is_opened_again_once(
 
 
 def test_cli_copy_filtered_says_the_digest_changed(
-        token_stack: Stack, other_stack: Stack, home: Path,  # noqa: F811
+        token_stack: Stack, other_stack: Stack, home: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     reg, _ = token_stack
     other, _ = other_stack
@@ -417,7 +417,7 @@ def test_cli_copy_filtered_says_the_digest_changed(
 
 
 def test_the_copy_block_of_the_writing_page_runs(
-        token_stack: Stack, home: Path,  # noqa: F811
+        token_stack: Stack, home: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     """docs/writing.md's `copy.py` block, against alice/app:v1 (an index of 2 platforms)."""
     reg, _ = token_stack

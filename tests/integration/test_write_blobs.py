@@ -315,3 +315,33 @@ def test_chunk_min_length_is_honoured(token_stack: Stack,
     assert read_back(client, repo, desc.digest) == data
     patches = [m for m, _, _ in upload_requests(reg, repo.path) if m == "PATCH"]
     assert len(patches) == 3
+
+
+def test_a_failing_progress_callback_cancels_the_session(token_stack: Stack) -> None:
+    reg, _ = token_stack
+    client, repo = client_for(reg), fresh(reg)
+
+    def explode(event: ProgressEvent) -> None:
+        raise RuntimeError("stop here")
+
+    data = os.urandom(3 * MiB)
+    with pytest.raises(RuntimeError, match="stop here"):
+        _push.push_blob(client, repo, data, progress=explode, chunk_size=MiB)
+    methods = [m for m, _, s in upload_requests(reg, repo.path) if s != 401]
+    assert methods == ["HEAD", "POST", "PATCH", "DELETE"]
+    assert client.blob_exists(repo.with_digest(sha(data))) is None
+
+
+def test_a_refused_mount_source_falls_back_to_upload(token_stack: Stack) -> None:
+    """alice may not pull bob/*: the mount is refused, and the blob is uploaded instead;
+    mount_blob alone reports the refusal as a typed error."""
+    reg, _ = token_stack
+    bob_repo = fresh(reg, "bob")
+    data = os.urandom(4000)
+    client_for(reg, "bob").push_blob(bob_repo, data)
+    alice, repo = client_for(reg), fresh(reg)
+    desc = alice.push_blob(repo, data, mount_from=[bob_repo])
+    assert read_back(alice, repo, desc.digest) == data
+    with pytest.raises(RegistryResponseError) as info:
+        alice.mount_blob(bob_repo.with_digest(desc.digest), fresh(reg))
+    assert info.value.status in (401, 403)

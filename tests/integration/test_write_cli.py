@@ -23,15 +23,6 @@ from .test_write_blobs import sha
 Stack = tuple[RunningRegistry, TokenServer]
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """HOME and DOCKER_CONFIG holding alice's credentials for the registry."""
-    for name in ("DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME",
-                 "DOCKER_AUTH_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    return tmp_path
-
 
 def creds(home: Path, reg: RunningRegistry, user: str = "alice") -> None:
     auth = base64.b64encode(f"{user}:{USERS[user]}".encode()).decode()
@@ -66,6 +57,19 @@ def test_push_an_artifact_tag_and_delete(token_stack: Stack, home: Path, tmp_pat
         ("application/json", {"org.opencontainers.image.title": "data.json"})]
     assert doc["layers"][0]["digest"] == sha(b"# hello\n")
     assert doc["annotations"] == {"k": "v", "empty": ""}
+
+    sig = tmp_path / "sig.txt"
+    sig.write_text("signed")
+    assert main(["push", ref.rsplit(":", 1)[0] + ":sig", str(sig), "--subject", "v1",
+                 "--artifact-type", "application/x.sig", "--insecure", "--json"]) == 0
+    sig_digest = json.loads(capsys.readouterr().out)["digest"]
+    from registry_sdk.client import Client
+    from registry_sdk.name import Digest
+
+    found = Client(insecure=[reg.address]).referrers(
+        Digest.parse(ref.rsplit(":", 1)[0] + "@" + out["digest"]))
+    assert [(d.digest, d.artifact_type) for d in found.manifests] == [
+        (sig_digest, "application/x.sig")]
 
     assert main(["tag", ref, "stable", "--insecure"]) == 0
     assert capsys.readouterr().out.strip().startswith(out["digest"])

@@ -3,6 +3,7 @@ the referrers fallback index, tag, delete; skopeo reads back what we wrote."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
@@ -29,6 +30,7 @@ from registry_sdk.models import (
     ImageIndex,
     ImageManifest,
     Platform,
+    dumps,
 )
 from registry_sdk.name import Digest, Repository
 from tests.support.registry import RunningRegistry
@@ -66,7 +68,7 @@ def test_image_by_tag_reads_back_byte_exact_in_skopeo(token_stack: Stack,
     model = push_image(client, repo, os.urandom(3000))
     desc = client.put_manifest(repo.with_tag("v1"), model)
     fetched = client.get_manifest(repo.with_tag("v1"))
-    assert fetched.raw == _write.serialise(model)
+    assert fetched.raw == dumps(model)
     assert (desc.digest, desc.size, desc.media_type) == (
         fetched.digest, len(fetched.raw), OCI_MANIFEST)
     creds = f"alice:{USERS['alice']}"
@@ -85,7 +87,7 @@ def test_fetched_manifest_keeps_its_exact_bytes(token_stack: Stack) -> None:
     reg, _ = token_stack
     client, repo = client_for(reg), fresh(reg)
     model = push_image(client, repo)
-    doc = json.loads(_write.serialise(model))
+    doc = json.loads(dumps(model))
     doc["mediaType"] = DOCKER_MANIFEST
     doc["config"]["mediaType"] = "application/vnd.docker.container.image.v1+json"
     raw = json.dumps(doc, indent=3).encode()
@@ -101,7 +103,7 @@ def test_raw_bytes_need_a_media_type(token_stack: Stack) -> None:
     reg, _ = token_stack
     client, repo = client_for(reg), fresh(reg)
     model = push_image(client, repo)
-    doc = json.loads(_write.serialise(model))
+    doc = json.loads(dumps(model))
     del doc["mediaType"]
     raw = json.dumps(doc).encode()
     with pytest.raises(InvalidResponse):
@@ -114,7 +116,7 @@ def test_by_digest_and_by_repository(token_stack: Stack) -> None:
     reg, _ = token_stack
     client, repo = client_for(reg), fresh(reg)
     model = push_image(client, repo)
-    raw = _write.serialise(model)
+    raw = dumps(model)
     wrong = repo.with_digest(sha(raw + b" "))
     before = len(reg.requests())
     with pytest.raises(DigestMismatch):
@@ -124,7 +126,7 @@ def test_by_digest_and_by_repository(token_stack: Stack) -> None:
     assert by_digest.digest == sha(raw)
     other = push_image(client, repo, b"second layer")
     by_repo = client.put_manifest(repo, other)
-    assert client.get_manifest(repo.with_digest(by_repo.digest)).raw == _write.serialise(other)
+    assert client.get_manifest(repo.with_digest(by_repo.digest)).raw == dumps(other)
     with pytest.raises(RegistryResponseError) as info:
         client.list_tags(repo)  # distribution: a repository with no tags is unknown
     assert info.value.status == 404
@@ -228,7 +230,7 @@ def test_lost_update_of_the_fallback_index_is_merged_again(
                             media_type=media_type, digest=digest)
         if reference == tag and not interfered:
             interfered.append(reference)
-            stale = _write.serialise(ImageIndex(2, (), OCI_INDEX))
+            stale = dumps(ImageIndex(2, (), OCI_INDEX))
             real_put(t, repo_, tag, stale, media_type=OCI_INDEX,  # type: ignore[arg-type]
                      digest=sha(stale))
         return answered
@@ -255,7 +257,7 @@ def test_a_writer_that_always_wins_is_a_typed_error(
 def test_tag_keeps_the_bytes(token_stack: Stack) -> None:
     reg, _ = token_stack
     client, repo = client_for(reg), fresh(reg)
-    raw = json.dumps(json.loads(_write.serialise(push_image(client, repo))), indent=2).encode()
+    raw = json.dumps(json.loads(dumps(push_image(client, repo))), indent=2).encode()
     desc = client.put_manifest(repo.with_tag("v1"), raw)
     tagged = client.tag(repo.with_tag("v1"), "stable")
     assert tagged == desc
@@ -300,3 +302,39 @@ def test_first_image_push_token_exchanges(token_stack: Stack) -> None:
     scopes = [r.scopes for r in server.log]
     assert len(scopes) == len(set(scopes)), scopes
     assert len(scopes) == 1, scopes
+
+
+def test_index_reads_back_in_skopeo_with_every_child(token_stack: Stack,
+                                                      tmp_path: Path) -> None:
+    """Two images and an index over them: skopeo copies all of it, digests preserved."""
+    reg, _ = token_stack
+    client, repo = client_for(reg), fresh(reg)
+    children = []
+    for arch, layer in (("amd64", b"amd64 layer"), ("arm64", b"arm64 layer")):
+        desc = client.put_manifest(repo, push_image(client, repo, layer))
+        children.append(Descriptor(desc.media_type, desc.digest, desc.size,
+                                   platform=Platform(arch, "linux")))
+    index = client.put_manifest(repo.with_tag("multi"),
+                                ImageIndex(2, tuple(children), OCI_INDEX))
+    creds = f"alice:{USERS['alice']}"
+    raw = skopeo("inspect", "--raw", "--tls-verify=false", "--creds", creds,
+                 f"docker://{repo}:multi")
+    assert sha(raw) == index.digest
+    layout = tmp_path / "layout"
+    skopeo("copy", "--all", "--preserve-digests", "--src-tls-verify=false", "--src-creds",
+           creds, f"docker://{repo}:multi", f"oci:{layout}:multi")
+    assert json.loads((layout / "index.json").read_text())["manifests"][0]["digest"] == (
+        index.digest)
+    for child in children:
+        assert (layout / "blobs" / "sha256" / child.digest.partition(":")[2]).exists()
+
+
+def test_sha512_blob(token_stack: Stack) -> None:
+    """A blob named by sha512 is hashed, sent and verified with sha512."""
+    reg, _ = token_stack
+    client, repo = client_for(reg), fresh(reg)
+    data = os.urandom(1000)
+    digest = "sha512:" + hashlib.sha512(data).hexdigest()
+    desc = client.push_blob(repo, iter([data]), digest=digest)
+    assert desc.digest == digest
+    assert client.blob_exists(repo.with_digest(digest)) is not None

@@ -5,8 +5,11 @@ Faults (each for the next `times` requests whose path contains `match`):
 
 * `status`: answer with `status`, `headers` and `body` without forwarding;
 * `reset`: reset the connection before any response byte (TCP RST);
-* `reset_after_headers`: forward, send the headers and half the body, then reset;
-* `truncate`: forward, send the headers and half the body, then close normally;
+* `reset_after_headers`: forward, send the headers and half the body (or `at` bytes of
+  it), then reset;
+* `truncate`: forward, send the headers and half the body (or `at` bytes), then close
+  normally;
+* `no_range`: forward without the request's `Range` header (a server that ignores it);
 * `delay`: wait `seconds`, then forward;
 * `body`: answer 200 with `headers` and `body` (garbage, huge, wrong shape);
 * `redirect`: answer 307 to `location`.
@@ -40,6 +43,7 @@ class Fault:
     body: bytes = b""
     seconds: float = 0.0
     location: str = ""
+    at: int | None = None  # body bytes sent before a cut (default: half)
 
 
 @attrs.define
@@ -136,10 +140,13 @@ class FaultProxy:
             return True
         if fault is not None and fault.kind == "delay":
             time.sleep(fault.seconds)
+        if fault is not None and fault.kind == "no_range":
+            headers = [(k, v) for k, v in headers if k.lower() != "range"]
         status, reply_headers, reply = self._forward(method, path, headers, body)
         if fault is not None and fault.kind in ("reset_after_headers", "truncate"):
             head = _head(status, {**reply_headers, "Content-Length": str(len(reply))})
-            h.connection.sendall(head + reply[: len(reply) // 2])
+            cut = len(reply) // 2 if fault.at is None else fault.at
+            h.connection.sendall(head + reply[:cut])
             if fault.kind == "reset_after_headers":
                 _reset(h.connection)
             return False

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from registry_sdk.errors import check_error
@@ -50,11 +51,16 @@ def push_manifest(t: Transport, repo: Repository, ref: str, body: bytes,
 
 
 def image(t: Transport, repo: Repository, tag: str, *, media_type: str = OCI_MANIFEST,
-          layer: bytes = b"layer") -> tuple[str, bytes]:
-    """Push a one-layer image; returns (manifest digest, manifest bytes)."""
-    config = json.dumps({"architecture": "amd64", "os": "linux",
-                         "rootfs": {"type": "layers", "diff_ids": []}}).encode()
-    config_digest, config_size = push_blob(t, repo, [config])
+          layer: bytes = b"layer", config: Mapping[str, Any] | None = None,
+          ) -> tuple[str, bytes]:
+    """Push a one-layer image; returns (manifest digest, manifest bytes).
+
+    *config* is the config JSON object (default: linux/amd64, no layers).
+    """
+    config_raw = json.dumps(dict(config) if config is not None else {
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+    config_digest, config_size = push_blob(t, repo, [config_raw])
     layer_digest, layer_size = push_blob(t, repo, [layer])
     docker = media_type == DOCKER_MANIFEST
     body = json.dumps({
@@ -68,9 +74,15 @@ def image(t: Transport, repo: Repository, tag: str, *, media_type: str = OCI_MAN
 
 
 def index(t: Transport, repo: Repository, tag: str, entries: list[tuple[str, int]], *,
-          media_type: str = OCI_INDEX, child_type: str = OCI_MANIFEST) -> tuple[str, bytes]:
-    """Push an index over already pushed manifests (digest, size)."""
+          media_type: str = OCI_INDEX, child_type: str = OCI_MANIFEST,
+          platforms: Sequence[Mapping[str, Any]] | None = None) -> tuple[str, bytes]:
+    """Push an index over already pushed manifests (digest, size).
+
+    *platforms* gives each entry's platform object (default: linux/amd64 for all).
+    """
+    default = {"architecture": "amd64", "os": "linux"}
+    chosen = list(platforms) if platforms is not None else [default] * len(entries)
     body = json.dumps({"schemaVersion": 2, "mediaType": media_type, "manifests": [
-        {"mediaType": child_type, "digest": d, "size": s,
-         "platform": {"architecture": "amd64", "os": "linux"}} for d, s in entries]}).encode()
+        {"mediaType": child_type, "digest": d, "size": s, "platform": dict(p)}
+        for (d, s), p in zip(entries, chosen, strict=True)]}).encode()
     return push_manifest(t, repo, tag, body, media_type), body

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from registry_sdk import _authfile as F
 from registry_sdk.authn import (
     ANONYMOUS,
     Basic,
@@ -256,3 +257,58 @@ def test_static_and_multi_keychains(tree: Tree) -> None:
     assert MultiKeychain(static).resolve(Registry.parse("x.example")) is ANONYMOUS
     assert Credentials("u", "p").identity != Credentials("u", "q").identity
     assert Credentials().identity == "anonymous"
+
+
+def test_unreadable_file_chains_nothing_secret(tmp_path: Path) -> None:
+    """A config.json that is not UTF-8: the error names the file, and no chained
+    UnicodeDecodeError keeps the file's bytes (security rule 7)."""
+    from tests.support.secrets import exception_leaks
+
+    path = tmp_path / "config.json"
+    path.write_bytes(b'{"auths": {"r": {"auth": "dTpwdy1TRUNSRVQ="}}} \xff')
+    with pytest.raises(CredentialsError) as info:
+        F.load(path, docker_format=True)
+    assert info.value.__context__ is None and info.value.__cause__ is None
+    assert exception_leaks(info.value, marker="dTpwdy1TRUNSRVQ") == []
+
+
+def test_failing_helper_output_that_looks_like_an_answer_is_not_echoed(tmp_path: Path) -> None:
+    """A helper printing its JSON answer and exiting non-zero: the message names the
+    helper and registry, never that output (it may hold the secret)."""
+    program = tmp_path / "docker-credential-leaky"
+    program.write_text('#!/bin/sh\necho \'{"Username":"u","Secret":"pw-SECRET"}\'\nexit 1\n')
+    program.chmod(0o755)
+    with pytest.raises(CredentialHelperError) as info:
+        F.run_helper("leaky", "r.example", registry="r.example", timeout=5,
+                     env={"PATH": str(tmp_path)})
+    assert "SECRET" not in str(info.value) and "leaky" in str(info.value)
+
+
+def test_store_refuses_a_file_whose_credentials_live_in_a_helper(tmp_path: Path) -> None:
+    """With credsStore or a credHelpers entry, a plain `auth` would never be read (the
+    helper is asked first): login refuses, saying where to store instead."""
+    for doc in ({"credsStore": "desktop"}, {"credHelpers": {"r.example": "pass"}}):
+        path = tmp_path / "config.json"
+        path.write_text(json.dumps(doc))
+        with pytest.raises(CredentialsError, match="credential helper"):
+            F.store(path, "r.example", "u", "pw-SECRET")
+        assert json.loads(path.read_text()) == doc
+
+
+def test_store_follows_a_symlink_and_keeps_other_fields(tmp_path: Path) -> None:
+    """A symlinked config.json is written where it points; the entry's other fields and
+    the other entries stay; stale tokens of the entry go."""
+    real = tmp_path / "real.json"
+    real.write_text(json.dumps({"auths": {
+        "r.example": {"auth": "b2xkOm9sZA==", "email": "me@example", "identitytoken": "old"},
+        "other.example": {"auth": "eDp5"}}}))
+    link = tmp_path / "config.json"
+    link.symlink_to(real)
+    F.store(link, "r.example", "u", "pw-SECRET")
+    assert link.is_symlink()
+    doc = json.loads(real.read_text())
+    assert doc["auths"]["other.example"] == {"auth": "eDp5"}
+    entry = doc["auths"]["r.example"]
+    assert entry["email"] == "me@example" and "identitytoken" not in entry
+    assert base64.b64decode(entry["auth"]) == b"u:pw-SECRET"
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600

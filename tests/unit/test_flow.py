@@ -431,3 +431,26 @@ def test_driver_many_rejections_of_one_token_cause_one_refresh() -> None:
     for _ in range(16):
         assert t._token(attrs.evolve(step, rejected="t1")).value == "t2"
     assert pool.token_requests == 2
+
+
+@pytest.mark.parametrize("realm", [
+    "http://2130706433/token", "http://127.1/token", "http://0x7f000001/token",
+    "http://0177.0.0.1/token", "http://0/token", "http://localhost./token",
+    "http://foo.localhost./token", "http://[::ffff:127.0.0.1]/token",
+    "http://2852039166/latest/meta-data/", "http://0xa9fea9fe/", "http://0251.0376.0251.0376/",
+    "http://169.254.43518/", "http://10.1/token", "http://167772161/token",
+    "http://100.100.100.200/latest/meta-data/",
+    "http://127.0.0.1:9\\@registry.example.com/token",
+])
+def test_realm_spellings_of_local_addresses_are_refused(realm: str) -> None:
+    """Other spellings of loopback, private and metadata addresses (as inet_aton and
+    urllib3 read them) are refused for a registry elsewhere, and so is a host that two
+    URL parsers read differently (rule 3)."""
+    with pytest.raises(SecurityError):
+        T.validate_realm(realm, "http://registry.example.com")
+
+
+def test_an_ipv6_loopback_registry_may_use_its_realm() -> None:
+    """[::1] is loopback, not merely reserved: a registry there may use a realm there."""
+    assert T.validate_realm("http://[::1]:5000/token", "http://[::1]:5000")
+    assert T.validate_realm("http://127.1:5001/token", "http://localhost:5000")

@@ -288,7 +288,7 @@ def test_image_config_written_with_go_names() -> None:
         "Entrypoint": [], "WorkingDir": "/w", "ExposedPorts": {"80/tcp": {}},
         "Volumes": {"/v": {}}}
     assert unstructure(ImageConfig("amd64", "linux")) == {
-        "architecture": "amd64", "os": "linux", "rootfs": {"type": "layers"}}
+        "architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}
     assert config.platform == Platform("amd64", "windows", "10.0.17763.4499")
     assert config.platform.matches("windows(10.0.17763)/amd64")
 
@@ -395,3 +395,9 @@ def test_docker_config_media_type_constant() -> None:
     assert DOCKER_CONFIG == "application/vnd.docker.container.image.v1+json"
     assert OCI_LAYER == "application/vnd.oci.image.layer.v1.tar"
     assert OCI_CONFIG == "application/vnd.oci.image.config.v1+json"
+
+
+def test_an_empty_diff_ids_is_still_written() -> None:
+    """The OCI image spec requires rootfs.diff_ids even for a config with no layers."""
+    raw = dumps(ImageConfig(architecture="amd64", os="linux", rootfs=RootFS("layers", ())))
+    assert b'"rootfs":{"type":"layers","diff_ids":[]}' in raw

@@ -169,3 +169,72 @@ def test_a_refused_registry_token_is_not_sent_again() -> None:
     pool = ScriptedPool(resp(401, WWW_Authenticate=BEARER))
     assert transport(pool, Bearer("rt")).request("GET", TAGS).status == 401
     assert pool.sent == [("GET", TAGS, "Bearer")]
+
+
+@pytest.mark.parametrize("location", [
+    "http://127.0.0.1:2375/containers/victim?force=1",
+    "https://127.0.0.1:2375/containers/victim",
+    "https://10.0.0.7/internal",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://storage.example/blob",  # https registry: no downgrade to plain http
+])
+def test_registry_redirects_to_local_or_plain_targets_are_refused(location: str) -> None:
+    """A remote registry cannot aim the caller's request (its method and body) at local
+    services, private or metadata addresses, or plain http: SecurityError, not sent."""
+    from registry_sdk.errors import SecurityError
+
+    pool = ScriptedPool(resp(307, Location=location))
+    t = transport(pool)
+    with pytest.raises(SecurityError) as info:
+        t.request("DELETE", f"{REG}/v2/a/manifests/sha256:{'0' * 64}")
+    assert info.value.rule == "redirect"
+    assert len(pool.sent) == 1
+
+
+def test_registry_redirect_to_public_https_storage_is_followed() -> None:
+    """A blob redirect to public https storage is followed, without credentials."""
+    pool = ScriptedPool(resp(307, Location="https://storage.example/blob?sig=x"), resp(200))
+    t = transport(pool, Bearer("tok"))
+    assert t.request("GET", f"{REG}/v2/a/blobs/sha256:{'0' * 64}").status == 200
+    assert [s[2] for s in pool.sent] == ["Bearer", "-"]
+
+
+def test_a_file_body_is_sent_whole_on_every_attempt() -> None:
+    """A seekable file body is rewound to where it started before the retry after a 401
+    and before following a 307: each send carries the whole body."""
+    class BodyPool(ScriptedPool):
+        bodies: list[object]
+
+        def request(self, method: str, url: str, **kw: object) -> urllib3.HTTPResponse:
+            body = kw.get("body")
+            self.bodies.append(body.read() if hasattr(body, "read") else body)
+            return super().request(method, url, **kw)
+
+    pool = BodyPool(resp(401, WWW_Authenticate='Basic realm="r"'),
+                    resp(307, Location=f"{REG}/v2/a/blobs/uploads/moved"), resp(201))
+    pool.bodies = []
+    t = transport(pool, Basic("u", "p"))
+    source = io.BytesIO(b"skip:HELLO-BODY")
+    source.seek(5)
+    t.request("PUT", f"{REG}/v2/a/blobs/uploads/u", body=source,
+              headers={"Content-Length": "10"})
+    assert pool.bodies == [b"HELLO-BODY"] * 3
+
+
+@pytest.mark.parametrize("known_length", [True, False])
+def test_a_preloaded_body_is_capped(known_length: bool,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer larger than the preload cap (a 202 to a DELETE, say) is refused rather
+    than read into memory (rule 5), whether or not it announces its length."""
+    from registry_sdk import transport as transport_module
+    from registry_sdk.errors import InvalidResponse
+
+    monkeypatch.setattr(transport_module, "PRELOAD_LIMIT", 1024)
+    body = b"x" * 4096
+    headers = {"Content-Length": str(len(body))} if known_length else {}
+    pool = ScriptedPool(urllib3.HTTPResponse(body=io.BytesIO(body), status=202,
+                                             headers=headers, preload_content=False))
+    with pytest.raises(InvalidResponse):
+        transport(pool).request("DELETE", f"{REG}/v2/a/blobs/uploads/u")
+    small = ScriptedPool(resp(202, b"{}"))
+    assert transport(small).request("DELETE", f"{REG}/v2/a/blobs/uploads/u").data == b"{}"

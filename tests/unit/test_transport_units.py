@@ -75,3 +75,39 @@ def test_plain_http_to_non_loopback_only_when_insecure() -> None:
     assert allowed.request("GET", allowed.url("/v2/")).status == 200
     assert pool.sent[0][:2] == ("GET", "http://registry.example:5000/v2/")
     assert pool.sent[0][2]["Authorization"] == "Bearer tok-SECRET"
+
+
+def test_refusal_messages_never_show_a_userinfo_password() -> None:
+    """A URL carrying user:password (an upload Location, a typo): the SecurityError's
+    message shows the host, never the password (rule 4)."""
+    from registry_sdk.errors import SecurityError
+    from registry_sdk.transport import Transport
+
+    t = Transport("registry.example:5000", pool=RecordingPool())  # type: ignore[arg-type]
+    for url, allow in (("http://user:pw-SECRET@storage.example/up", True),
+                       ("https://user:pw-SECRET@other.example/v2/", False)):
+        with pytest.raises(SecurityError) as info:
+            t.request("GET", url, allow_other_host=allow)
+        assert "SECRET" not in str(info.value) and "SECRET" not in info.value.url
+
+
+@pytest.mark.parametrize(("url", "direct"), [
+    ("http://localhost:5000/v2/", True),
+    ("http://127.0.0.1:5000/v2/", True),
+    ("http://[::1]:5000/v2/", True),
+    ("http://registry.localhost/v2/", True),
+    ("http://10.1.2.3:5000/v2/", True),      # NO_PROXY=10.0.0.0/8
+    ("http://registry.example/v2/", False),
+])
+def test_loopback_is_never_proxied(url: str, direct: bool,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials for a registry on this machine never go to HTTP_PROXY (rule 2), and
+    NO_PROXY takes CIDR entries, as docker and Go do."""
+    import urllib3
+
+    from registry_sdk._proxy import Proxies
+
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "10.0.0.0/8")
+    pool = urllib3.PoolManager()
+    assert (Proxies(pool, None).pool_for(url) is pool) is direct
