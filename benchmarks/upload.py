@@ -313,8 +313,8 @@ def push_dxf(env: Env, repo: str, files: list[Path]) -> None:
         d.authenticate(USER, env.password, response=response)
 
     d = DXF(env.reg.address, repo, auth=auth, tlsverify=env.ca)
-    # bytes go to requests as the body (a list would be form-encoded); typed Iterable[bytes]
-    config_digest = d.push_blob(data=b"{}",  # type: ignore[arg-type]
+    # bytes go to requests as the body (a list would be form-encoded)
+    config_digest = d.push_blob(data=b"{}",
                                 digest="sha256:" + hashlib.sha256(b"{}").hexdigest())
     layers = []
     for path in files:

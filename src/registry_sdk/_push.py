@@ -65,6 +65,7 @@ __all__ = [
     "delete_blob",
     "mount_blob",
     "push_blob",
+    "stream_blob",
 ]
 
 log = logging.getLogger("registry_sdk.push")
@@ -911,6 +912,77 @@ def push_blob(
         f"{outcome}" + (", twice" if src.rereadable else
                         ", and a one-shot source cannot be read again"),
         repository=str(repo), digest=known)
+
+
+def stream_blob(client: Client, repo: Repository, digest: str, size: int,
+                open_source: Callable[[], Iterator[bytes]], *,
+                mount_from: Repository | None = None, scopes: Collection[Scope] = (),
+                progress: Progress | None = None) -> ProgressAction:
+    """Put a blob that *repo* lacks (the caller's HEAD said so): mount it, else stream it.
+
+    *mount_from* (same registry) is tried first. Otherwise the bytes of `open_source()`
+    go in one streamed PUT with `Content-Length` *size* (POST + PUT: nothing is held but
+    the piece in flight), counted on the way (more or fewer bytes than *size* abort the
+    PUT, so nothing is committed; the registry checks the digest in the URL, and the
+    digest it answers is compared with ours). When that fails (a broken connection, a
+    lost session, a registry refusing one large PUT), the source is opened again and
+    the blob goes through `push_blob` (a HEAD first, in case it landed; then chunks
+    that resume), once. Returns what was done: `MOUNT` or `UPLOAD`.
+    """
+    scopes = tuple(scopes) or _repo_scopes(repo)
+    t = client.transport(repo)
+    session: _Upload | None = None
+    if mount_from is not None and mount_from != repo:
+        mounted, session = _mount(t, mount_from, repo, digest, scopes)
+        if mounted:
+            if progress is not None:
+                progress(ProgressEvent(digest, size, size, ProgressAction.MOUNT))
+            return ProgressAction.MOUNT
+    try:
+        if session is None:
+            session = _open_session(t, repo, scopes=scopes, progress=progress,
+                                    digest=digest, total=size)
+        pieces = open_source()
+        try:
+            session.close(digest, _counted(pieces, digest, size, progress), length=size)
+        finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()
+        return ProgressAction.UPLOAD
+    except (TransportError, _SessionLost, RegistryResponseError) as exc:
+        if isinstance(exc, RegistryResponseError) and not (
+                exc.status in _RETRY_STATUSES or exc.status in (400, 405, 413, 501)):
+            if session is not None:
+                session.cancel()
+            raise
+        if session is not None:
+            session.cancel()
+        log.debug("streamed upload of %s to %s failed (%s); once more, in chunks",
+                  digest, repo, exc)
+    except BaseException:
+        if session is not None:
+            session.cancel()
+        raise
+    push_blob(client, repo, open_source(), digest=digest, size=size, progress=progress)
+    return ProgressAction.UPLOAD
+
+
+def _counted(pieces: Iterator[bytes], digest: str, size: int,
+             progress: Progress | None) -> Iterator[bytes]:
+    """*pieces* passed on, counted: a body longer or shorter than *size* is stopped."""
+    done = 0
+    for piece in pieces:
+        done += len(piece)
+        if done > size:
+            raise DigestMismatch(f"blob {digest} is longer than its {size} bytes",
+                                 expected=digest, actual="(longer)", what="blob")
+        yield piece
+        if progress is not None:
+            progress(ProgressEvent(digest, done, size, ProgressAction.UPLOAD))
+    if done != size:
+        raise DigestMismatch(f"blob {digest} ended after {done} of {size} bytes",
+                             expected=digest, actual="(shorter)", what="blob")
 
 
 def _send(up: _Upload, src: _Source, *, known: str | None, given_size: int | None,

@@ -14,6 +14,7 @@ it again to detect a concurrent writer that replaced it from an older copy.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
     from registry_sdk.client import Client
     from registry_sdk.transport import Transport
 
-__all__ = ["delete", "put_manifest", "tag"]
+__all__ = ["delete", "put_manifest", "put_present", "tag"]
 
 log = logging.getLogger("registry_sdk.write")
 
@@ -113,10 +114,11 @@ def _missing(t: Transport, repo: Repository,
 
 
 def _put(t: Transport, repo: Repository, reference: str, raw: bytes, *, media_type: str,
-         digest: str) -> bool:
+         digest: str, scopes: Collection[Scope] = ()) -> bool:
     """PUT the bytes; True when the registry answered `OCI-Subject` (referrers API)."""
     url = t.url(f"/v2/{repo.path}/manifests/{reference}")
-    resp = t.request("PUT", url, headers={"Content-Type": media_type}, body=raw)
+    resp = t.request("PUT", url, headers={"Content-Type": media_type}, body=raw,
+                     scopes=scopes)
     check_error(resp, 201, 200, 202, 204, method="PUT", url=url)
     resp.drain_conn()
     answered = resp.headers.get("Docker-Content-Digest")
@@ -142,8 +144,28 @@ def put_manifest(client: Client, target: Tag | Digest | Repository,
     missing = _missing(t, repo, content)
     if missing:
         raise MissingReferences(repository=str(repo), missing=missing)
+    return put_present(client, target, Manifest(digest, kind, raw, content))
+
+
+def put_present(client: Client, target: Tag | Digest | Repository, manifest: Manifest, *,
+                scopes: Collection[Scope] = ()) -> Descriptor:
+    """PUT *manifest*'s bytes, everything it references being present (no HEADs here).
+
+    For a caller that has just made sure of that itself (a copy checks or sends every
+    blob and child first, so rule 8 holds without asking again). Updates the referrers
+    fallback index as `put_manifest` does. *scopes* are added to the PUT's.
+    """
+    repo = target if isinstance(target, Repository) else target.repository
+    raw, kind, content, digest = manifest.raw, manifest.media_type, manifest.content, \
+        manifest.digest
+    if isinstance(target, Digest) and digest != target.digest:
+        raise DigestMismatch(expected=target.digest, actual=digest,
+                             what=f"manifest for {target}")
+    t = client.transport(repo)
     reference = target.tag if isinstance(target, Tag) else digest
-    has_referrers_api = _put(t, repo, reference, raw, media_type=kind, digest=digest)
+    has_referrers_api = (
+        _put(t, repo, reference, raw, media_type=kind, digest=digest, scopes=scopes)
+        if scopes else _put(t, repo, reference, raw, media_type=kind, digest=digest))
     descriptor = Descriptor(kind, digest, len(raw))
     if content.subject is not None and not has_referrers_api:
         _add_referrer(client, t, repo, content.subject, _referrer_entry(descriptor, content))

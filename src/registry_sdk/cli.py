@@ -260,9 +260,10 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-stdin", action="store_true")
     p.add_argument("--config", choices=["docker", "podman"], default="docker",
                    help="which file to write (default: docker's config.json)")
-    from registry_sdk import _cli_write  # noqa: PLC0415 (push, tag, delete)
+    from registry_sdk import _cli_copy, _cli_write  # noqa: PLC0415 (copy; push, tag, delete)
 
     _cli_write.register(add, _client)
+    _cli_copy.register(add)
     return parser
 
 

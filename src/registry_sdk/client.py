@@ -26,7 +26,7 @@ from typing import IO, Any, Self
 
 import urllib3
 
-from registry_sdk import _images, _push, _read, _write
+from registry_sdk import _copy, _images, _push, _read, _write
 from registry_sdk._blob import BlobReader
 from registry_sdk._errors import AuthenticationError, Unauthorized
 from registry_sdk._read import MANIFEST_LIMIT, PAGE_LIMIT
@@ -416,6 +416,32 @@ class Client:
     def delete_blob(self, ref: Digest | str) -> None:
         """Delete a blob from a repository."""
         _push.delete_blob(self, Digest.parse(ref) if isinstance(ref, str) else ref)
+
+    def copy(self, src: Tag | Digest | str, dst: Tag | Digest | Repository | str, *,
+             platforms: Platform | str | Iterable[Platform | str] | None = None,
+             referrers: bool = False, concurrency: int = 4,
+             progress: Progress | None = None) -> Descriptor:
+        """Copy an image, index or artifact from *src* to *dst*, digests kept.
+
+        *dst* is a `Tag`, a `Digest`, or a `Repository` (then *src*'s tag is kept, or
+        its digest alone). An index is copied children first, each manifest's exact
+        bytes kept. *platforms* keeps only those children of an index: the copy is
+        then the filtered index, whose new digest the returned descriptor gives.
+        *referrers* brings along the artifacts whose subject is a copied manifest
+        (signatures, SBOMs). Blobs the destination has are skipped (one HEAD); on the
+        same registry the others are mounted, else streamed from source to destination
+        through memory, verified on both sides, *concurrency* at once. Run again, a copy
+        only checks what is there and sends what is missing.
+
+        Raises:
+            UnsupportedOperation: *platforms* with a `Digest` destination.
+            NoMatchingPlatform: no child of the index is for *platforms*.
+            InvalidPlatform: a platform string does not parse.
+            DigestMismatch, UploadError, RegistryResponseError, TransportError.
+        """
+        return _copy.copy(self, _read.as_ref(src), _copy.as_destination(dst),
+                          platforms=platforms, referrers=referrers,
+                          concurrency=concurrency, progress=progress)
 
 
 def _refusal(exc: Unauthorized, t: Transport) -> Unauthorized:
