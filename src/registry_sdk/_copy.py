@@ -30,7 +30,6 @@ import attrs
 
 from registry_sdk import _push, _write
 from registry_sdk._errors import DigestMismatch, NoMatchingPlatform, UnsupportedOperation
-from registry_sdk.errors import check_error
 from registry_sdk.models import (
     MANIFEST_ACCEPT,
     Descriptor,
@@ -182,7 +181,7 @@ class _Copy:
                               scopes=self.scopes)
         if resp.status == 404:
             return None
-        check_error(resp, 200, method="HEAD", url=url)
+        self.t.check(resp, 200, method="HEAD", url=url)
         found = resp.headers.get("Docker-Content-Digest")
         if found is None and isinstance(target, Digest):
             return target.digest

@@ -515,7 +515,8 @@ class NoMatchingPlatform(RegistryError, LookupError):
             return f"{where} has no image for {self.wanted}; available: {listed or 'none'}"
         if not self.available:
             return f"{where} has no image of any platform"
-        return f"{where} has several platforms and none was chosen; available: {listed}"
+        return (f"{where} has several platforms and none was chosen (pass platform= or "
+                f"--platform); available: {listed}")
 # --------------------------------------------------------------------------- writing
 
 

@@ -270,17 +270,17 @@ def exchange_flow(x: Exchange) -> Generator[Step, Any, T.Token]:
         resp = yield from _follow(T.token_get(
             realm, x.challenge.service, wire, username=creds.username,
             password=creds.password), x.origin)
-    what = " ".join(wire) or "no scope"
+    what = f" for {' '.join(wire)}" if wire else ""
     if resp.status in (401, 403):
         hint = (" (no credentials were found for this registry)" if creds.is_anonymous
                 else "")
         raise TokenExchangeError(
-            f"token server {redact_url(realm)} refused {creds.description} for {what} "
+            f"token server {redact_url(realm)} refused {creds.description}{what} "
             f"(status {resp.status}){hint}", registry=x.registry, realm=realm,
             status=resp.status, username=creds.username, origin=creds.origin)
     if resp.status != 200:
         raise TokenExchangeError(
-            f"token server {redact_url(realm)} answered {resp.status} for {what}",
+            f"token server {redact_url(realm)} answered {resp.status}{what}",
             registry=x.registry, realm=realm, status=resp.status, username=creds.username,
             origin=creds.origin)
     if resp.truncated:

@@ -240,6 +240,12 @@ def transport_error(exc: Urllib3Error, method: str, url: str) -> TransportError:
                                                  method=method, url=url)
     else:
         hint = REASONS.get(type(reason).__name__, type(reason).__name__)
+        if type(reason).__name__ == "SSLError":
+            hint = ("TLS failed: certificate not trusted (give its CA: ca_certs= or "
+                    "--ca-cert)" if any(isinstance(e, ssl.SSLCertVerificationError)
+                                        for e in _chain(exc))
+                    else "TLS handshake failed (a registry speaking plain http must be "
+                         "marked insecure, unless it is on this machine)")
         error = TransportError(f"{method} {redact_url(url)}: {hint}", method=method, url=url)
     root = _chain(exc)[-1]
     if isinstance(root, OSError) and not isinstance(root, Urllib3Error) and \

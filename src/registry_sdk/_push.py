@@ -725,7 +725,7 @@ def blob_exists_in(t: Transport, repo: Repository, digest: str,
     resp = t.request("HEAD", url, scopes=scopes)
     if resp.status == 404:
         return None
-    check_error(resp, 200, method="HEAD", url=url)
+    t.check(resp, 200, method="HEAD", url=url)
     length = resp.headers.get("Content-Length", "")
     media_type = (resp.headers.get("Content-Type") or _OCTET).split(";", 1)[0].strip()
     return Descriptor(media_type or _OCTET, digest, int(length) if length.isdigit() else 0)
@@ -753,7 +753,7 @@ def _open_session(t: Transport, repo: Repository, *, scopes: Collection[Scope],
                   ) -> _Upload:
     url = t.url(f"/v2/{repo.path}/blobs/uploads/")
     resp = _post(t, repo, scopes)
-    check_error(resp, 202, method="POST", url=url)
+    t.check(resp, 202, method="POST", url=url)
     resp.drain_conn()
     location = resp.headers.get("Location")
     if not location:
@@ -791,7 +791,7 @@ def _mount(t: Transport, src: Repository, dst: Repository, digest: str,
         resp.drain_conn()
         log.debug("mount of %s from %s refused (%s); uploading", digest, src, resp.status)
         return False, None
-    check_error(resp, 201, 202, method="POST", url=url)
+    t.check(resp, 201, 202, method="POST", url=url)
     resp.drain_conn()
     location = resp.headers.get("Location")
     if resp.status == 202 and location:
@@ -807,7 +807,7 @@ def delete_blob(client: Client, ref: Digest) -> None:
     t = client.transport(ref.repository)
     url = t.url(f"/v2/{ref.repository.path}/blobs/{ref.digest}")
     resp = t.request("DELETE", url)
-    check_error(resp, 202, 204, method="DELETE", url=url)
+    t.check(resp, 202, 204, method="DELETE", url=url)
     resp.drain_conn()
 
 

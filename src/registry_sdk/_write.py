@@ -97,7 +97,7 @@ def _exists(t: Transport, repo: Repository, kind: str, digest: str) -> bool:
     resp = t.request("HEAD", url, headers=headers, scopes=_write_scopes(repo))
     if resp.status == 404:
         return False
-    check_error(resp, 200, method="HEAD", url=url)
+    t.check(resp, 200, method="HEAD", url=url)
     return True
 
 
@@ -119,7 +119,7 @@ def _put(t: Transport, repo: Repository, reference: str, raw: bytes, *, media_ty
     url = t.url(f"/v2/{repo.path}/manifests/{reference}")
     resp = t.request("PUT", url, headers={"Content-Type": media_type}, body=raw,
                      scopes=scopes)
-    check_error(resp, 201, 200, 202, 204, method="PUT", url=url)
+    t.check(resp, 201, 200, 202, 204, method="PUT", url=url)
     resp.drain_conn()
     answered = resp.headers.get("Docker-Content-Digest")
     if answered and answered.partition(":")[0] == digest.partition(":")[0] and (

@@ -301,9 +301,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RegistryError as exc:
         print(f"registry-sdk: {_one_line(exc)}", file=sys.stderr)
         return _exit_code(exc)
-    except OSError as exc:
-        print(f"registry-sdk: {exc.strerror or exc}", file=sys.stderr)
+    except BrokenPipeError:  # `registry-sdk manifest ... | head`: not an error to report
+        sys.stderr.close()
         return EXIT_ERROR
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"registry-sdk: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, FileNotFoundError) else EXIT_ERROR
     return code
 
 

@@ -28,10 +28,9 @@ import urllib3
 
 from registry_sdk import _copy, _images, _push, _read, _write
 from registry_sdk._blob import BlobReader
-from registry_sdk._errors import AuthenticationError, Unauthorized
+from registry_sdk._errors import AuthenticationError
 from registry_sdk._read import MANIFEST_LIMIT, PAGE_LIMIT
 from registry_sdk.authn import DefaultKeychain, Keychain
-from registry_sdk.errors import check_error
 from registry_sdk.models import (
     MANIFEST_ACCEPT,
     Descriptor,
@@ -188,15 +187,7 @@ class Client:
         The Unauthorized names the user refused and where their credentials came from,
         or says that none were found and the request was anonymous.
         """
-        answered = getattr(resp, "url", None)  # the URL that answered (scheme learned)
-        try:
-            check_error(resp, *expected, method=method,
-                        url=answered if isinstance(answered, str) and answered else url)
-        except Unauthorized as exc:
-            error = _refusal(exc, t)
-        else:
-            return
-        raise error
+        t.check(resp, *expected, method=method, url=url)
 
     # ------------------------------------------------------------------- reading
 
@@ -437,29 +428,14 @@ class Client:
             UnsupportedOperation: *platforms* with a `Digest` destination.
             NoMatchingPlatform: no child of the index is for *platforms*.
             InvalidPlatform: a platform string does not parse.
-            DigestMismatch, UploadError, RegistryResponseError, TransportError.
+            DigestMismatch: content that does not hash to its digest.
+            UploadError: a blob that could not be sent.
+            RegistryResponseError: either registry refused.
+            TransportError: a connection failed.
         """
         return _copy.copy(self, _read.as_ref(src), _copy.as_destination(dst),
                           platforms=platforms, referrers=referrers,
                           concurrency=concurrency, progress=progress)
-
-
-def _refusal(exc: Unauthorized, t: Transport) -> Unauthorized:
-    """A 401 restated with who was refused, never a secret."""
-    creds = t.authenticator.authorization()
-    detail = str(exc.diagnostics[0]) if exc.diagnostics else "authentication required"
-    where = " ".join(p for p in (exc.method, exc.url) if p)
-    if creds.is_anonymous:
-        message = (f"{where}: {t.registry} requires authentication, and no credentials "
-                   f"were found for it (the request was anonymous; log in with "
-                   f"`registry-sdk login` or `docker login`): {detail}")
-    else:
-        message = f"{where}: {t.registry} refused {creds.description}: {detail}"
-    error = Unauthorized(message, status=exc.status, diagnostics=exc.diagnostics,
-                         method=exc.method, url=exc.url, retry_after=exc.retry_after,
-                         registry=t.registry.name, username=creds.username,
-                         origin=creds.origin)
-    return error
 
 
 _default: Client | None = None

@@ -32,9 +32,15 @@ import urllib3
 from urllib3.exceptions import HTTPError as _Urllib3Error
 
 from registry_sdk import _token as T
-from registry_sdk._check import ERROR_BODY_LIMIT
+from registry_sdk._check import ERROR_BODY_LIMIT, check_error
 from registry_sdk._credentials import Credentials
-from registry_sdk._errors import InvalidResponse, SecurityError, TransportError
+from registry_sdk._errors import (
+    ErrorCode,
+    InvalidResponse,
+    SecurityError,
+    TransportError,
+    Unauthorized,
+)
 from registry_sdk._flow import (
     MAX_REDIRECTS,
     REDIRECT_STATUSES,
@@ -289,6 +295,24 @@ class Transport:
             self._needed_cache[key] = need
         return need
 
+    def check(self, response: urllib3.BaseHTTPResponse, *expected: int, method: str = "",
+              url: str = "") -> None:
+        """[check_error][registry_sdk.errors.check_error], with a 401 that says who.
+
+        The message names the URL that answered; an
+        [Unauthorized][registry_sdk.errors.Unauthorized] names the user refused and where
+        their credentials came from, says that they were accepted but not granted this
+        access, or that none were found and the request was anonymous.
+        """
+        answered = response.url if response.url and "://" in response.url else url
+        try:
+            check_error(response, *expected, method=method, url=answered)
+        except Unauthorized as exc:
+            error = _refusal(exc, self)
+        else:
+            return
+        raise error
+
     # ------------------------------------------------------------------ driving
 
     def _drive(self, flow: Generator[Step, Any, None], preload: bool,
@@ -305,6 +329,7 @@ class Transport:
                         last.drain_conn()  # superseded by the retry
                     raw, answered = self._send(step, False, replayable)
                     view, last = self._view(step, raw, answered, preload)
+                    last.url = answered  # absolute (a pool's own answer knows only a path)
                     sent, loaded = step, last is not raw
                     step = flow.send(view)
                 else:
@@ -535,3 +560,23 @@ class Transport:
         return self._proxies.pool_for(url).request(
             request.method, url, headers=dict(request.headers), body=request.body,
             retries=retries, timeout=self._timeout, redirect=False, preload_content=preload)
+
+
+def _refusal(exc: Unauthorized, t: Transport) -> Unauthorized:
+    """A 401 restated with who was refused, never a secret."""
+    creds = t.authenticator.authorization()
+    detail = "; ".join(str(d) for d in exc.diagnostics) or "authentication required"
+    where = " ".join(p for p in (exc.method, exc.url) if p)
+    if creds.is_anonymous:
+        message = (f"{where}: {t.registry} requires authentication, and no credentials "
+                   f"were found for it (the request was anonymous; log in with "
+                   f"`registry-sdk login` or `docker login`): {detail}")
+    elif ErrorCode.DENIED in exc.codes:
+        message = (f"{where}: {t.registry} accepted {creds.description} but did not grant "
+                   f"this access (pull, push or delete on the repository): {detail}")
+    else:
+        message = f"{where}: {t.registry} refused {creds.description}: {detail}"
+    return Unauthorized(message, status=exc.status, diagnostics=exc.diagnostics,
+                        method=exc.method, url=exc.url, retry_after=exc.retry_after,
+                        registry=t.registry.name, username=creds.username,
+                        origin=creds.origin)

@@ -18,7 +18,7 @@ from pathlib import Path
 import bcrypt
 import pytest
 
-from registry_sdk.authn import Basic, DefaultKeychain
+from registry_sdk.authn import Basic, DefaultKeychain, StaticKeychain
 from registry_sdk.client import Client
 from registry_sdk.errors import AuthenticationError, TokenExchangeError, Unauthorized
 from registry_sdk.name import Repository
@@ -151,3 +151,14 @@ def test_basic_users_fixture_is_untouched(basic_registry: RunningRegistry) -> No
     """The shared basic registry still accepts the fixture's users (nothing rotated it)."""
     t = Transport(basic_registry.address, Basic("alice", BASIC_USERS["alice"]))
     assert t.request("GET", t.url("/v2/")).status == 200
+
+
+def test_accepted_but_not_granted_says_so(token_stack: Stack) -> None:
+    """bob's password is right but he may not push to alice/*: the refusal says his
+    credentials were accepted and the access not granted (not 'wrong password')."""
+    reg, _ = token_stack
+    keychain = StaticKeychain({reg.address: Basic("bob", USERS["bob"])})
+    with Client(keychain=keychain) as client, pytest.raises(Unauthorized) as info:
+        client.push_blob(f"{reg.address}/alice/not-bobs", b"x")
+    assert "accepted user 'bob'" in str(info.value)
+    assert "did not grant" in str(info.value) and info.value.username == "bob"

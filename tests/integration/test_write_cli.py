@@ -93,8 +93,8 @@ def test_push_errors_are_one_line_with_exit_codes(token_stack: Stack, home: Path
     assert main(["push", ref, str(tmp_path / "f"), "--insecure"]) == 3  # bob cannot push
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert main(["push", f"{reg.address}/bob/x:v1", str(tmp_path / "missing"),
-                 "--insecure"]) == 1
-    assert "No such file" in capsys.readouterr().err
+                 "--insecure"]) == 2  # bad input, the file named
+    assert f"No such file or directory: {tmp_path / 'missing'}" in capsys.readouterr().err
     assert main(["tag", f"{reg.address}/bob/x:v1", "bad tag!", "--insecure"]) == 2
     with pytest.raises(SystemExit) as exit_info:
         main(["push", f"{reg.address}/bob/x:v1", str(tmp_path / "f"), "--annotation", "novalue"])

@@ -267,7 +267,8 @@ def test_no_matching_platform_lists_what_exists() -> None:
                         "linux/amd64, linux/arm64, linux/amd64, linux/arm/v7")
     assert isinstance(exc, LookupError)
     assert str(NoMatchingPlatform(wanted=None, available=(P("amd64", "linux"),))) == (
-        "the index has several platforms and none was chosen; available: linux/amd64")
+        "the index has several platforms and none was chosen (pass platform= or "
+        "--platform); available: linux/amd64")
     assert str(NoMatchingPlatform(wanted=None)) == "the index has no image of any platform"
     assert str(NoMatchingPlatform(wanted=wanted)) == (
         "the index has no image for linux/riscv64; available: none")

@@ -238,3 +238,11 @@ def test_a_preloaded_body_is_capped(known_length: bool,
         transport(pool).request("DELETE", f"{REG}/v2/a/blobs/uploads/u")
     small = ScriptedPool(resp(202, b"{}"))
     assert transport(small).request("DELETE", f"{REG}/v2/a/blobs/uploads/u").data == b"{}"
+
+
+def test_the_response_names_the_url_that_answered() -> None:
+    """A HEAD (no body, not replayed) still knows its absolute URL, so an error message
+    says where the request went (issue 10 trial: it showed a bare path)."""
+    pool = ScriptedPool(resp(404))
+    answer = transport(pool).request("HEAD", f"{REG}/v2/a/manifests/nope")
+    assert answer.url == f"{REG}/v2/a/manifests/nope"
