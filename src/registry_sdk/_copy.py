@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from registry_sdk import _push, _write
+from registry_sdk import _push, _upload, _write
 from registry_sdk._errors import DigestMismatch, NoMatchingPlatform, UnsupportedOperation
 from registry_sdk.models import (
     MANIFEST_ACCEPT,
@@ -192,7 +192,7 @@ class _Copy:
 
     def blob(self, digest: str, size: int) -> ProgressAction:
         """Make the destination hold blob *digest*; returns what that took."""
-        found = _push.blob_exists_in(self.t, self.dst, digest, self.scopes)
+        found = _upload.blob_exists_in(self.t, self.dst, digest, self.scopes)
         if found is not None:
             self.report(ProgressEvent(digest, size, size, ProgressAction.SKIP))
             return ProgressAction.SKIP

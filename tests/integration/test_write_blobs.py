@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from registry_sdk import _push
+from registry_sdk import _push, _sources, _upload
 from registry_sdk.authn import Basic, StaticKeychain
 from registry_sdk.client import Client
 from registry_sdk.errors import DigestMismatch, RegistryResponseError
@@ -82,7 +82,7 @@ def test_every_source_kind_chunked(token_stack: Stack, tmp_path: Path, kind: str
     data = os.urandom(3 * MiB + MiB // 2)
     path = tmp_path / "blob"
     path.write_bytes(data)
-    source: _push.BlobSource
+    source: _sources.BlobSource
     if kind == "bytes":
         source = data
     elif kind == "path":
@@ -268,7 +268,7 @@ def test_path_blob_of_64_mib_has_flat_memory(token_stack: Stack, tmp_path: Path)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert desc.digest == "sha256:" + h.hexdigest() and desc.size == 64 * MiB
-    assert peak < 4 * _push.CHUNK_SIZE, peak
+    assert peak < 4 * _sources.CHUNK_SIZE, peak
     methods = [m for m, _, s in upload_requests(reg, repo.path) if s != 401]
     assert methods == ["HEAD", "POST", "PATCH", "PUT"]
 
@@ -295,7 +295,7 @@ def test_stream_up_to_256_mib_has_flat_memory(token_stack: Stack, mib: int) -> N
     tracemalloc.stop()
     assert (desc.digest, desc.size) == ("sha256:" + h.hexdigest(), mib * MiB)
     # About four chunks whatever the size: one being sent, one queued, one assembled.
-    assert peak < 5 * _push.CHUNK_SIZE, peak
+    assert peak < 5 * _sources.CHUNK_SIZE, peak
     assert client.blob_exists(repo.with_digest(desc.digest)) == desc
 
 
@@ -304,13 +304,13 @@ def test_chunk_min_length_is_honoured(token_stack: Stack,
     """A registry asking for 2 MiB chunks (OCI-Chunk-Min-Length) gets them, not 1 MiB."""
     reg, _ = token_stack
     client, repo = client_for(reg), fresh(reg)
-    real = _push._Upload.learn_minimum
+    real = _upload._Upload.learn_minimum
 
-    def asks_for_2_mib(self: _push._Upload, resp: object) -> None:
+    def asks_for_2_mib(self: _upload._Upload, resp: object) -> None:
         real(self, resp)  # type: ignore[arg-type]
         self.min_chunk = 2 * MiB
 
-    monkeypatch.setattr(_push._Upload, "learn_minimum", asks_for_2_mib)
+    monkeypatch.setattr(_upload._Upload, "learn_minimum", asks_for_2_mib)
     data = os.urandom(5 * MiB)
     desc = _push.push_blob(client, repo, data, chunk_size=MiB)
     assert read_back(client, repo, desc.digest) == data

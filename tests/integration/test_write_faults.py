@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from registry_sdk import _push
+from registry_sdk import _push, _sources
 from registry_sdk.authn import Basic, StaticKeychain
 from registry_sdk.client import Client
 from registry_sdk.errors import DigestMismatch, UploadError
@@ -62,7 +62,7 @@ def test_connection_cut_mid_patch_resumes(faulty_stack: Stack, tmp_path: os.Path
     with open(path, "wb") as f:
         f.write(data)
     proxy.plan(Fault("delay", match=SESSION), Fault("reset", match=SESSION))
-    source: _push.BlobSource = path if kind == "path" else iter([data])
+    source: _sources.BlobSource = path if kind == "path" else iter([data])
     desc = _push.push_blob(client, repo, source, chunk_size=MiB)
     assert desc.digest == sha(data)
     seen = [m for m, _ in methods(proxy)]
@@ -76,7 +76,7 @@ def test_streamed_patch_cut_resumes_from_the_session(faulty_stack: Stack,
     """A file larger than a chunk goes in one streamed PATCH; cut, GET on the session
     says where it stands and the file is streamed again from there (read again)."""
     client, repo, proxy = setup(faulty_stack)
-    data = os.urandom(_push.CHUNK_SIZE + 3 * MiB + 5)
+    data = os.urandom(_sources.CHUNK_SIZE + 3 * MiB + 5)
     path = os.path.join(tmp_path, "blob")
     with open(path, "wb") as f:
         f.write(data)
@@ -97,7 +97,7 @@ def test_streamed_patch_answered_401_asks_the_session_and_sends_again(
     mid-upload): GET on the session (which the transport can re-send with a fresh
     token) says where it stands, then the stream starts again from there."""
     client, repo, proxy = setup(faulty_stack)
-    data = os.urandom(_push.CHUNK_SIZE + 5)
+    data = os.urandom(_sources.CHUNK_SIZE + 5)
     path = os.path.join(tmp_path, "blob")
     with open(path, "wb") as f:
         f.write(data)
@@ -115,7 +115,7 @@ def test_streamed_patch_of_a_file_changed_since_hashed_is_never_committed(
     """The digest given is not the file's: the stream is sent, the check before the
     closing PUT fails, the session is cancelled."""
     client, repo, proxy = setup(faulty_stack)
-    data = os.urandom(_push.CHUNK_SIZE + 5)
+    data = os.urandom(_sources.CHUNK_SIZE + 5)
     path = os.path.join(tmp_path, "blob")
     with open(path, "wb") as f:
         f.write(data)
@@ -180,7 +180,7 @@ def test_registry_refusing_chunks_gets_one_put(faulty_stack: Stack) -> None:
 def test_registry_refusing_a_streamed_patch_gets_one_put(faulty_stack: Stack,
                                                          tmp_path: os.PathLike[str]) -> None:
     client, repo, proxy = setup(faulty_stack)
-    data = os.urandom(_push.CHUNK_SIZE + 3)
+    data = os.urandom(_sources.CHUNK_SIZE + 3)
     path = os.path.join(tmp_path, "blob")
     with open(path, "wb") as f:
         f.write(data)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import urllib3
 
-from registry_sdk import _push, _write
+from registry_sdk import _sources, _upload, _write
 from registry_sdk.authn import Bearer
 from registry_sdk.errors import (
     ConcurrentUpdate,
@@ -29,16 +29,16 @@ from registry_sdk.transport import Transport
     ("0-0", 1), ("bytes=0-1023", 1024), ("0-99", 100), (None, None), ("", None),
     ("garbage", None), ("0-", None), ("bytes=0-x", None)])
 def test_parse_range(value: str | None, held: int | None) -> None:
-    assert _push._parse_range(value) == held
+    assert _upload._parse_range(value) == held
 
 
 def test_rechunk_regroups_into_exact_sizes() -> None:
     pieces = [b"a" * 3, b"b" * 10, b"", b"c" * 2, b"d" * 5]
-    chunks = list(_push._rechunk(iter(pieces), 4))
+    chunks = list(_sources._rechunk(iter(pieces), 4))
     assert b"".join(chunks) == b"".join(pieces)
     assert [len(c) for c in chunks] == [4, 4, 4, 4, 4]
-    assert [len(c) for c in _push._rechunk(iter([b"x" * 9]), 4)] == [4, 4, 1]
-    assert list(_push._rechunk(iter([]), 4)) == []
+    assert [len(c) for c in _sources._rechunk(iter([b"x" * 9]), 4)] == [4, 4, 1]
+    assert list(_sources._rechunk(iter([]), 4)) == []
 
 
 def test_sources(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_sources(tmp_path: Path) -> None:
     for source, rereadable in [(b"hello world", True), (path, True), (str(path), True),
                                (io.BytesIO(b"hello world"), True),
                                (iter([b"hello", b" world"]), False)]:
-        src = _push._Source(source)  # type: ignore[arg-type]
+        src = _sources._Source(source)  # type: ignore[arg-type]
         assert src.rereadable is rereadable
         if rereadable:
             assert src.hash_all("sha256") == expected
@@ -61,7 +61,7 @@ def test_sources(tmp_path: Path) -> None:
 
 
 def test_iterable_of_non_bytes_is_refused() -> None:
-    src = _push._Source(iter(["text"]))  # type: ignore[arg-type]
+    src = _sources._Source(iter(["text"]))  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="bytes"):
         list(src.pieces(4))
 
@@ -69,8 +69,8 @@ def test_iterable_of_non_bytes_is_refused() -> None:
 @pytest.mark.parametrize("threaded", [True, False])
 def test_chunks_hash_what_they_hand_over(threaded: bool) -> None:
     data = bytes(range(256)) * 1000
-    source: _push.BlobSource = iter([data]) if threaded else data
-    chunks = _push._Chunks(_push._Source(source), 1000, "sha256")
+    source: _sources.BlobSource = iter([data]) if threaded else data
+    chunks = _sources._Chunks(_sources._Source(source), 1000, "sha256")
     out = []
     while (chunk := chunks.next()) is not None:
         out.append(chunk)
@@ -84,7 +84,7 @@ def test_chunks_hand_over_a_reading_error() -> None:
         yield b"x" * 10
         raise OSError("disk gone")
 
-    chunks = _push._Chunks(_push._Source(broken()), 4, "sha256")  # type: ignore[arg-type]
+    chunks = _sources._Chunks(_sources._Source(broken()), 4, "sha256")  # type: ignore[arg-type]
 
     def drain() -> None:
         while chunks.next() is not None:
@@ -96,7 +96,7 @@ def test_chunks_hand_over_a_reading_error() -> None:
 
 def test_chunks_close_stops_the_reader() -> None:
     endless = iter(lambda: b"y" * 100, None)
-    chunks = _push._Chunks(_push._Source(endless), 100, "sha256")
+    chunks = _sources._Chunks(_sources._Source(endless), 100, "sha256")
     assert chunks.next() == b"y" * 100
     chunks.close()  # must not hang
 
@@ -104,11 +104,11 @@ def test_chunks_close_stops_the_reader() -> None:
 def test_resolve_location() -> None:
     t = Transport("127.0.0.1:5000")
     base = "http://127.0.0.1:5000/v2/a/blobs/uploads/"
-    assert _push.resolve_location(t, base, "/v2/a/blobs/uploads/u?_state=s") == (
+    assert _upload.resolve_location(t, base, "/v2/a/blobs/uploads/u?_state=s") == (
         "https://127.0.0.1:5000/v2/a/blobs/uploads/u?_state=s")
-    assert _push.resolve_location(t, base, "u2") == (
+    assert _upload.resolve_location(t, base, "u2") == (
         "https://127.0.0.1:5000/v2/a/blobs/uploads/u2")
-    assert _push.resolve_location(t, base, "https://storage.example/up?sig=1") == (
+    assert _upload.resolve_location(t, base, "https://storage.example/up?sig=1") == (
         "https://storage.example/up?sig=1")
 
 
@@ -128,16 +128,16 @@ def test_another_host_never_gets_credentials() -> None:
     """An upload location on another host is sent to with no Authorization (rule 1)."""
     pool = RecordingPool()
     t = Transport("127.0.0.1:5000", Bearer("tok-SECRET"), pool=pool)  # type: ignore[arg-type]
-    _push._request(t, "PATCH", "https://storage.example/up?sig=x", scopes=(),
+    _upload._request(t, "PATCH", "https://storage.example/up?sig=x", scopes=(),
                    body=b"data")
     assert [url for url, _ in pool.sent] == ["https://storage.example/up?sig=x"]
     assert "Authorization" not in pool.sent[0][1]
 
 
 def test_with_digest() -> None:
-    assert _push._with_digest("https://r/u?_state=x", "sha256:ab") == (
+    assert _upload._with_digest("https://r/u?_state=x", "sha256:ab") == (
         "https://r/u?_state=x&digest=sha256%3Aab")
-    assert _push._with_digest("https://r/u", "sha256:ab") == "https://r/u?digest=sha256%3Aab"
+    assert _upload._with_digest("https://r/u", "sha256:ab") == "https://r/u?digest=sha256%3Aab"
 
 
 @pytest.mark.parametrize("error", [
@@ -198,12 +198,12 @@ class _Headers:
 
 @pytest.mark.parametrize(("value", "expected"), [("5242880", 5242880), ("", 0), ("x", 0)])
 def test_learn_minimum(value: str, expected: int) -> None:
-    up = _push._Upload(Transport("127.0.0.1:5000"), None, "u", scopes=())  # type: ignore[arg-type]
+    up = _upload._Upload(Transport("127.0.0.1:5000"), None, "u", scopes=())  # type: ignore[arg-type]
     up.learn_minimum(_Headers({"OCI-Chunk-Min-Length": value}))  # type: ignore[arg-type]
     assert up.min_chunk == expected
 
 
-def _stream_bytes(stream: _push._Stream, offset: int) -> bytes:
+def _stream_bytes(stream: _sources._Stream, offset: int) -> bytes:
     try:
         return b"".join(bytes(piece) for piece in stream.body(offset))
     finally:
@@ -218,11 +218,11 @@ def test_stream_resumes_from_any_offset_hashing_each_byte_once(tmp_path: Path,
     data = bytes(range(256)) * (5 * 4096) + b"tail"  # 5 MiB + 4
     path = tmp_path / "blob"
     path.write_bytes(data)
-    source: _push.BlobSource = path if kind == "path" else data
+    source: _sources.BlobSource = path if kind == "path" else data
     if kind == "file":
         source = io.BytesIO(b"xx" + data)
         source.seek(2)  # a file is sent from where it stands
-    stream = _push._Stream(_push._Source(source), len(data), "sha256",
+    stream = _sources._Stream(_sources._Source(source), len(data), "sha256",
                            hashing=kind != "bytes")
     body = stream.body(0)
     first = bytes(next(body)) + bytes(next(body))
@@ -238,12 +238,12 @@ def test_stream_resumes_from_any_offset_hashing_each_byte_once(tmp_path: Path,
 
 def test_stream_of_a_source_shorter_or_longer_than_announced(tmp_path: Path) -> None:
     path = tmp_path / "blob"
-    path.write_bytes(b"x" * (3 * _push.PIECE_SIZE + 7))
+    path.write_bytes(b"x" * (3 * _sources.PIECE_SIZE + 7))
     size = path.stat().st_size
-    short = _push._Stream(_push._Source(path), size + 10, "sha256", hashing=True)
-    with pytest.raises(_push._SourceFailed) as info:
+    short = _sources._Stream(_sources._Source(path), size + 10, "sha256", hashing=True)
+    with pytest.raises(_sources._SourceFailed) as info:
         _stream_bytes(short, 0)
     assert info.value.error is None and short.read_size == size
-    long = _push._Stream(_push._Source(path), size - 10, "sha256", hashing=True)
+    long = _sources._Stream(_sources._Source(path), size - 10, "sha256", hashing=True)
     assert len(_stream_bytes(long, 0)) == size - 10
     assert long.read_size == size - 9  # "more than announced"

@@ -1,6 +1,6 @@
 """Copy benchmark: `Client.copy` beside skopeo, on two local token-auth registries.
 
-    python benchmarks/copy.py [--quick] [--json benchmarks/results/copy.json]
+    python benchmarks/copy_bench.py [--quick] [--json benchmarks/results/copy.json]
 
 Starts two of Debian's docker-registry in token mode behind TLS (each with the test
 suite's token server, one trustme CA), seeds a multi-arch image (an OCI index of 2
