@@ -46,9 +46,12 @@ def main() -> None:
         from registry_sdk.client import Client
         from registry_sdk.name import Repository
 
-        client = Client(keychain=StaticKeychain(
-            {registry: Basic(os.environ["BENCH_USER"], os.environ["BENCH_PASSWORD"])}),
-            ca_certs=ca)
+        client = Client(
+            keychain=StaticKeychain(
+                {registry: Basic(os.environ["BENCH_USER"], os.environ["BENCH_PASSWORD"])}
+            ),
+            ca_certs=ca,
+        )
         # The default reader hashes inline; "hash on a thread" overlaps hashing with reads.
         _blob.HASH_ON_THREAD = mode.endswith("hash on a thread")
         ref = Repository.parse(f"{registry}/{repo}").with_digest(digest)
@@ -83,9 +86,17 @@ def main() -> None:
         if actual != digest:
             raise SystemExit("digest mismatch")
     seconds = time.perf_counter() - start
-    print(json.dumps({"MiB/s": total / CHUNK / seconds, "bytes": total,
-                      "CPU s": time.process_time() - cpu, "wall s": seconds,
-                      "VmHWM kB": vmhwm_kb()}))
+    print(
+        json.dumps(
+            {
+                "MiB/s": total / CHUNK / seconds,
+                "bytes": total,
+                "CPU s": time.process_time() - cpu,
+                "wall s": seconds,
+                "VmHWM kB": vmhwm_kb(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -64,13 +64,23 @@ def child(src: str, dst: str, ca: str, user: str, password: str) -> None:
 
     source, target = Tag.parse(src), Tag.parse(dst)
     creds = Basic(user, password)
-    client = Client(keychain=StaticKeychain({source.registry.name: creds,
-                                             target.registry.name: creds}), ca_certs=ca)
+    client = Client(
+        keychain=StaticKeychain({source.registry.name: creds, target.registry.name: creds}),
+        ca_certs=ca,
+    )
     begin = time.perf_counter()
     desc = client.copy(source, target)
     done = time.perf_counter()
-    print(json.dumps({"digest": desc.digest, "copy s": done - begin,
-                      "process s": done - start, "VmHWM kB": vmhwm_kb()}))
+    print(
+        json.dumps(
+            {
+                "digest": desc.digest,
+                "copy s": done - begin,
+                "process s": done - start,
+                "VmHWM kB": vmhwm_kb(),
+            }
+        )
+    )
 
 
 # ----------------------------------------------------------------------- the parent
@@ -93,8 +103,11 @@ class Registries:
         ca = trustme.CA()
         cert = ca.issue_cert("127.0.0.1", "localhost")
         (root / "tls").mkdir(parents=True)
-        for name, pem in (("cert.pem", cert.cert_chain_pems[0]),
-                          ("key.pem", cert.private_key_pem), ("ca.pem", ca.cert_pem)):
+        for name, pem in (
+            ("cert.pem", cert.cert_chain_pems[0]),
+            ("key.pem", cert.private_key_pem),
+            ("ca.pem", ca.cert_pem),
+        ):
             pem.write_to_path(str(root / "tls" / name))
         self.ca = str(root / "tls" / "ca.pem")
         tls = TLS(root / "tls" / "cert.pem", root / "tls" / "key.pem", Path(self.ca))
@@ -104,29 +117,33 @@ class Registries:
             cert.configure_cert(ctx)
             server = TokenServer(root / name / "auth", tls_context=ctx).start()
             self.servers.append(server)
-            self.regs.append(start_registry(root / name / "registry",
-                                            token=server.registry_config(), tls=tls))
+            self.regs.append(
+                start_registry(root / name / "registry", token=server.registry_config(), tls=tls)
+            )
 
     def client(self) -> Any:
         from registry_sdk.authn import Basic, StaticKeychain
         from registry_sdk.client import Client
 
         creds = Basic(self.user, self.password)
-        return Client(keychain=StaticKeychain({r.address: creds for r in self.regs}),
-                      ca_certs=self.ca)
+        return Client(
+            keychain=StaticKeychain({r.address: creds for r in self.regs}), ca_certs=self.ca
+        )
 
     def marks(self) -> tuple[list[int], list[int]]:
-        return ([len(r.requests(agent="")) for r in self.regs],
-                [len(s.log) for s in self.servers])
+        return ([len(r.requests(agent="")) for r in self.regs], [len(s.log) for s in self.servers])
 
     def since(self, marks: tuple[list[int], list[int]]) -> dict[str, int]:
         logs = [r.requests(agent="")[m:] for r, m in zip(self.regs, marks[0], strict=True)]
         every = [line for log in logs for line in log]
         uploads = [x for x in every if "/blobs/uploads/" in x[1] and x[0] in ("PATCH", "PUT")]
-        return {"registry requests": len(every),
-                "token requests": sum(len(s.log) - m for s, m in
-                                      zip(self.servers, marks[1], strict=True)),
-                "blob uploads": len(uploads)}
+        return {
+            "registry requests": len(every),
+            "token requests": sum(
+                len(s.log) - m for s, m in zip(self.servers, marks[1], strict=True)
+            ),
+            "blob uploads": len(uploads),
+        }
 
     def stop(self) -> None:
         for reg in self.regs:
@@ -152,18 +169,27 @@ def seed(env: Registries, layer_size: int) -> tuple[str, str]:
     children = []
     for spec in PLATFORMS:
         platform = Platform.parse(spec)
-        config = json.dumps({"architecture": platform.architecture, "os": platform.os,
-                             "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+        config = json.dumps(
+            {
+                "architecture": platform.architecture,
+                "os": platform.os,
+                "rootfs": {"type": "layers", "diff_ids": []},
+            }
+        ).encode()
         c = client.push_blob(repo, config)
         layers = [client.push_blob(repo, os.urandom(layer_size)) for _ in range(3)]
         model = ImageManifest(
-            2, Descriptor("application/vnd.oci.image.config.v1+json", c.digest, c.size),
-            tuple(Descriptor("application/vnd.oci.image.layer.v1.tar", d.digest, d.size)
-                  for d in layers), OCI_MANIFEST)
+            2,
+            Descriptor("application/vnd.oci.image.config.v1+json", c.digest, c.size),
+            tuple(
+                Descriptor("application/vnd.oci.image.layer.v1.tar", d.digest, d.size)
+                for d in layers
+            ),
+            OCI_MANIFEST,
+        )
         desc = client.put_manifest(repo, model)
         children.append(Descriptor(OCI_MANIFEST, desc.digest, desc.size, platform=platform))
-    index = client.put_manifest(repo.with_tag("v1"), ImageIndex(2, tuple(children),
-                                                                 OCI_INDEX))
+    index = client.put_manifest(repo.with_tag("v1"), ImageIndex(2, tuple(children), OCI_INDEX))
     return f"{repo}:v1", index.digest
 
 
@@ -172,12 +198,26 @@ def run_skopeo(env: Registries, src: str, dst: str, home: Path) -> dict[str, Any
     start = time.perf_counter()
     # GNU time would add a process; skopeo's peak RSS is read from wait4's rusage instead.
     proc = subprocess.Popen(
-        ["skopeo", "copy", "--all", "--preserve-digests", "--retry-times", "0",
-         "--src-tls-verify=false",
-         "--dest-tls-verify=false", "--src-creds", creds, "--dest-creds", creds,
-         f"docker://{src}", f"docker://{dst}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        env={"HOME": str(home), "PATH": os.environ.get("PATH", "")})
+        [
+            "skopeo",
+            "copy",
+            "--all",
+            "--preserve-digests",
+            "--retry-times",
+            "0",
+            "--src-tls-verify=false",
+            "--dest-tls-verify=false",
+            "--src-creds",
+            creds,
+            "--dest-creds",
+            creds,
+            f"docker://{src}",
+            f"docker://{dst}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={"HOME": str(home), "PATH": os.environ.get("PATH", "")},
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     if status != 0:
@@ -192,8 +232,11 @@ def run_ours(env: Registries, src: str, dst: str) -> dict[str, Any]:
     start = time.perf_counter()
     out = subprocess.run(
         [sys.executable, __file__, "--child", src, dst, env.ca, env.user, env.password],
-        capture_output=True, text=True, check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
     seconds = time.perf_counter() - start
     if out.returncode != 0:
         raise RuntimeError(f"Client.copy failed: {out.stderr}")
@@ -206,8 +249,10 @@ def compare(env: Registries, rounds: int, home: Path) -> list[dict[str, Any]]:
     client = env.client()
     samples: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for n in range(rounds):
-        for case, reg in (("within one registry (mount)", env.regs[0]),
-                          ("across two registries", env.regs[1])):
+        for case, reg in (
+            ("within one registry (mount)", env.regs[0]),
+            ("across two registries", env.regs[1]),
+        ):
             tools = ["skopeo", "registry-sdk"]
             if n % 2:
                 tools.reverse()
@@ -215,8 +260,11 @@ def compare(env: Registries, rounds: int, home: Path) -> list[dict[str, Any]]:
             for tool in tools:
                 dst = f"{reg.address}/alice/{tool[:3]}{secrets.token_hex(4)}:v1"
                 marks = env.marks()
-                got = (run_ours(env, src, dst) if tool == "registry-sdk"
-                       else run_skopeo(env, src, dst, home))
+                got = (
+                    run_ours(env, src, dst)
+                    if tool == "registry-sdk"
+                    else run_skopeo(env, src, dst, home)
+                )
                 got.update(env.since(marks))
                 if client.digest(dst) != digest:
                     raise RuntimeError(f"{tool} copied {src} to {dst} with another digest")
@@ -246,11 +294,16 @@ def memory(env: Registries, sizes: list[int], home: Path) -> list[dict[str, Any]
         src, _ = seed(env, size)
         for tool in ("registry-sdk", "skopeo"):
             dst = f"{env.regs[1].address}/alice/m{tool[:3]}{secrets.token_hex(4)}:v1"
-            got = (run_skopeo(env, src, dst, home) if tool == "skopeo"
-                   else run_ours(env, src, dst))
-            rows.append({"layer MiB": size // MIB, "image MiB": 6 * size // MIB,
-                         "tool": tool, "wall s": round(got["process s"], 3),
-                         "peak RSS MiB": round(got["VmHWM kB"] / 1024)})
+            got = run_skopeo(env, src, dst, home) if tool == "skopeo" else run_ours(env, src, dst)
+            rows.append(
+                {
+                    "layer MiB": size // MIB,
+                    "image MiB": 6 * size // MIB,
+                    "tool": tool,
+                    "wall s": round(got["process s"], 3),
+                    "peak RSS MiB": round(got["VmHWM kB"] / 1024),
+                }
+            )
     return rows
 
 
@@ -283,8 +336,9 @@ def main() -> None:
             results = {
                 "Copy a 2-platform x 3-layer index (48 MiB of layers), medians of "
                 f"{rounds} rounds": compare(env, rounds, home),
-                "Peak memory as the layers grow (across two registries, one run each)":
-                    memory(env, sizes, home),
+                "Peak memory as the layers grow (across two registries, one run each)": memory(
+                    env, sizes, home
+                ),
             }
         finally:
             env.stop()

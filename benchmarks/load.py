@@ -53,8 +53,7 @@ def main() -> None:
                 image(seeder, repo, "v1")
             server.lifetime, server.jwt_skew = args.token_seconds, -60
             server.log.clear()
-            client = Client(keychain=StaticKeychain({reg.address: auth}),
-                            insecure=[reg.address])
+            client = Client(keychain=StaticKeychain({reg.address: auth}), insecure=[reg.address])
             errors: list[str] = []
             rss: list[int] = [rss_kb()]
 
@@ -82,10 +81,14 @@ def main() -> None:
             print(f"| errors | {len(errors)} {sorted(set(errors))} |")
             print(f"| token exchanges | {exchanges} |")
             print(f"| minimum (5 scopes x {windows} token lifetimes) | {5 * windows} |")
-            print(f"| registry 401s (expired tokens met) | "
-                  f"{sum(1 for r in reg.requests() if r[2] == 401)} |")
-            print(f"| RSS start / max / end (MiB) | {rss[0] / 1024:.0f} / "
-                  f"{max(rss) / 1024:.0f} / {rss_kb() / 1024:.0f} |")
+            print(
+                f"| registry 401s (expired tokens met) | "
+                f"{sum(1 for r in reg.requests() if r[2] == 401)} |"
+            )
+            print(
+                f"| RSS start / max / end (MiB) | {rss[0] / 1024:.0f} / "
+                f"{max(rss) / 1024:.0f} / {rss_kb() / 1024:.0f} |"
+            )
         finally:
             reg.stop()
             server.stop()

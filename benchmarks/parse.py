@@ -64,8 +64,10 @@ def parsers() -> dict[str, Parser]:
     except ImportError:
         pass
     else:
-        found["docker-image-py"] = (peer.Reference.parse_normalized_named,
-                                    (peer.InvalidReference, peer_digest.InvalidDigest))
+        found["docker-image-py"] = (
+            peer.Reference.parse_normalized_named,
+            (peer.InvalidReference, peer_digest.InvalidDigest),
+        )
     return found
 
 
@@ -83,8 +85,9 @@ def one_pass(refs: list[str], parser: Parser) -> tuple[float, int, int]:
     return time.process_time() - start, accepted, rejected
 
 
-def bench(refs: list[str], rounds: int,
-          contenders: dict[str, Parser] | None = None) -> dict[str, list[float]]:
+def bench(
+    refs: list[str], rounds: int, contenders: dict[str, Parser] | None = None
+) -> dict[str, list[float]]:
     """CPU seconds per pass for each parser, over *rounds* interleaved rounds."""
     contenders = parsers() if contenders is None else contenders
     times: dict[str, list[float]] = {name: [] for name in contenders}
@@ -96,8 +99,14 @@ def bench(refs: list[str], rounds: int,
 
 def import_ms(module: str, runs: int = 7) -> float:
     code = f"import time; t=time.perf_counter(); import {module}; print(time.perf_counter()-t)"
-    samples = sorted(float(subprocess.run([sys.executable, "-c", code], capture_output=True,
-                                          text=True, check=True).stdout) for _ in range(runs))
+    samples = sorted(
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(runs)
+    )
     return samples[runs // 2] * 1000
 
 
@@ -108,17 +117,23 @@ def main() -> None:
     refs, valid = corpus()
     contenders = parsers()
     times = bench(refs, args.rounds, contenders)
-    print("| parser | median refs/CPU s | best refs/CPU s | accepted / rejected | "
-          "invalid accepted |\n|---|---|---|---|---|")
+    print(
+        "| parser | median refs/CPU s | best refs/CPU s | accepted / rejected | "
+        "invalid accepted |\n|---|---|---|---|---|"
+    )
     for name, parser in contenders.items():
         _, accepted, rejected = one_pass(refs, parser)
-        wrong = sum(1 for ref, ok in zip(refs, valid, strict=True)
-                    if not ok and _parses(ref, parser))
-        print(f"| {name} | {len(refs) / statistics.median(times[name]):,.0f} | "
-              f"{len(refs) / min(times[name]):,.0f} | {accepted} / {rejected} | {wrong} |")
+        wrong = sum(
+            1 for ref, ok in zip(refs, valid, strict=True) if not ok and _parses(ref, parser)
+        )
+        print(
+            f"| {name} | {len(refs) / statistics.median(times[name]):,.0f} | "
+            f"{len(refs) / min(times[name]):,.0f} | {accepted} / {rejected} | {wrong} |"
+        )
     if "docker-image-py" in times:
         ratio = statistics.median(times["docker-image-py"]) / statistics.median(
-            times["registry-sdk"])
+            times["registry-sdk"]
+        )
         print(f"\nregistry-sdk / docker-image-py (median): {ratio:.1f}x")
     print("\n| measure | value |\n|---|---|")
     print(f"| import registry_sdk.name (median, ms) | {import_ms('registry_sdk.name'):.1f} |")

@@ -66,43 +66,58 @@ class Env:
         ca = trustme.CA()
         cert = ca.issue_cert("127.0.0.1", "localhost")
         (root / "tls").mkdir(parents=True)
-        for name, blob in (("cert.pem", cert.cert_chain_pems[0]), ("key.pem", cert.private_key_pem),
-                           ("ca.pem", ca.cert_pem)):
+        for name, blob in (
+            ("cert.pem", cert.cert_chain_pems[0]),
+            ("key.pem", cert.private_key_pem),
+            ("ca.pem", ca.cert_pem),
+        ):
             blob.write_to_path(str(root / "tls" / name))
         server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         cert.configure_cert(server_ctx)
         self.ca = str(root / "tls" / "ca.pem")
         self.server = TokenServer(root / "auth", tls_context=server_ctx).start()
         tls = TLS(root / "tls" / "cert.pem", root / "tls" / "key.pem", Path(self.ca))
-        self.reg: RunningRegistry = start_registry(root / "registry",
-                                                   token=self.server.registry_config(), tls=tls)
+        self.reg: RunningRegistry = start_registry(
+            root / "registry", token=self.server.registry_config(), tls=tls
+        )
         self.repos = [Repository.parse(f"{self.reg.address}/alice/r{i}") for i in range(5)]
         seeder = Transport(self.reg.address, Basic(USER, PASSWORD), ca_certs=self.ca)
         self.digests = [image(seeder, repo, "v1")[0] for repo in self.repos]
         # The same measurement over plain http: a loopback registry, no insecure flag.
-        self.plain: RunningRegistry = start_registry(root / "plain",
-                                                     token=self.server.registry_config())
+        self.plain: RunningRegistry = start_registry(
+            root / "plain", token=self.server.registry_config()
+        )
         self.plain_repo = Repository.parse(f"{self.plain.address}/alice/r0")
-        image(Transport(self.plain.address, Basic(USER, PASSWORD), ca_certs=self.ca),
-              self.plain_repo, "v1")
+        image(
+            Transport(self.plain.address, Basic(USER, PASSWORD), ca_certs=self.ca),
+            self.plain_repo,
+            "v1",
+        )
         self.blob_repo = Repository.parse(f"{self.reg.address}/alice/blobs")
         self.blobs: dict[int, str] = {}
         chunk = os.urandom(4 * MIB)
         for size in blob_sizes:
-            digest, _ = push_blob(seeder, self.blob_repo, (chunk[:-1] + bytes([size // MIB % 256])
-                                                           for _ in range(size // (4 * MIB))))
+            digest, _ = push_blob(
+                seeder,
+                self.blob_repo,
+                (chunk[:-1] + bytes([size // MIB % 256]) for _ in range(size // (4 * MIB))),
+            )
             self.blobs[size] = digest
 
     def client(self) -> Client:
         auth = Basic(USER, PASSWORD)
-        return Client(keychain=StaticKeychain({self.reg.address: auth,
-                                               self.plain.address: auth}),
-                      ca_certs=self.ca)
+        return Client(
+            keychain=StaticKeychain({self.reg.address: auth, self.plain.address: auth}),
+            ca_certs=self.ca,
+        )
 
     def token(self, scope: str) -> str:
         pool = urllib3.PoolManager(ca_certs=self.ca)
-        resp = pool.request("GET", f"{self.server.realm}?service=registry-sdk-tests&scope={scope}",
-                            headers=urllib3.make_headers(basic_auth=f"{USER}:{PASSWORD}"))
+        resp = pool.request(
+            "GET",
+            f"{self.server.realm}?service=registry-sdk-tests&scope={scope}",
+            headers=urllib3.make_headers(basic_auth=f"{USER}:{PASSWORD}"),
+        )
         token: str = resp.json()["token"]
         return token
 
@@ -133,8 +148,7 @@ def requests_per_operation(env: Env) -> list[dict[str, Any]]:
         ours = len(env.reg.requests()) - before_reg + env.server.count() - before_tok
         before_reg, before_tok = len(env.reg.requests("ggcr-pattern")), env.server.count()
         _ggcr_pattern(env, pool, r1 if "second" in label or "manifest" in label else r0)
-        ggcr = (len(env.reg.requests("ggcr-pattern")) - before_reg
-                + env.server.count() - before_tok)
+        ggcr = len(env.reg.requests("ggcr-pattern")) - before_reg + env.server.count() - before_tok
         rows.append({"operation": label, "registry-sdk": ours, "ggcr pattern": ggcr})
     return rows
 
@@ -144,8 +158,11 @@ def _ggcr_pattern(env: Env, pool: urllib3.PoolManager, repo: Repository) -> None
     ua = {"User-Agent": "ggcr-pattern"}
     pool.request("GET", f"https://{env.reg.address}/v2/", headers=ua)
     token = env.token(f"repository:{repo.path}:pull")
-    pool.request("GET", f"https://{env.reg.address}/v2/{repo.path}/tags/list",
-                 headers={**ua, "Authorization": f"Bearer {token}"})
+    pool.request(
+        "GET",
+        f"https://{env.reg.address}/v2/{repo.path}/tags/list",
+        headers={**ua, "Authorization": f"Bearer {token}"},
+    )
 
 
 # ----------------------------------------------------------------- 2. warm GETs
@@ -153,9 +170,11 @@ def _ggcr_pattern(env: Env, pool: urllib3.PoolManager, repo: Repository) -> None
 
 def _measure(fn: Callable[[], object], threads: int, per_thread: int) -> tuple[float, float]:
     """(requests per second, client CPU µs per request) for *threads* × *per_thread*."""
+
     def work() -> None:
         for _ in range(per_thread):
             fn()
+
     pool = [threading.Thread(target=work) for _ in range(threads)]
     wall, cpu = time.perf_counter(), time.process_time()
     for t in pool:
@@ -177,8 +196,9 @@ def _via_raw(pool: urllib3.PoolManager, url: str, headers: dict[str, str]) -> by
 
 def warm_gets(env: Env, quick: bool) -> list[dict[str, Any]]:
     """Warm manifest GETs over https and over plain http, each beside raw urllib3."""
-    accept = ", ".join(("application/vnd.oci.image.manifest.v1+json",
-                        "application/vnd.oci.image.index.v1+json"))
+    accept = ", ".join(
+        ("application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json")
+    )
     client = env.client()
     raw_pool = urllib3.PoolManager(ca_certs=env.ca, maxsize=16)
     contenders: dict[tuple[str, str], Callable[[], object]] = {}
@@ -188,15 +208,20 @@ def warm_gets(env: Env, quick: bool) -> list[dict[str, Any]]:
         transport = client.transport(repo)
         url = transport.url(f"/v2/{repo.path}/manifests/v1")
         assert url.startswith(f"{protocol}://"), url
-        raw_headers = {"Authorization": f"Bearer {env.token(f'repository:{repo.path}:pull')}",
-                       "Accept": accept}
-        contenders.update({
-            (protocol, "registry-sdk"): functools.partial(client.get_manifest, ref),
-            # The same bytes through Transport alone: no model, no digest check.
-            (protocol, "registry-sdk Transport"): functools.partial(
-                _via_transport, transport, url, {"Accept": accept}),
-            (protocol, "raw urllib3"): functools.partial(_via_raw, raw_pool, url, raw_headers),
-        })
+        raw_headers = {
+            "Authorization": f"Bearer {env.token(f'repository:{repo.path}:pull')}",
+            "Accept": accept,
+        }
+        contenders.update(
+            {
+                (protocol, "registry-sdk"): functools.partial(client.get_manifest, ref),
+                # The same bytes through Transport alone: no model, no digest check.
+                (protocol, "registry-sdk Transport"): functools.partial(
+                    _via_transport, transport, url, {"Accept": accept}
+                ),
+                (protocol, "raw urllib3"): functools.partial(_via_raw, raw_pool, url, raw_headers),
+            }
+        )
     contenders.update({("https", name): fn for name, fn in _peers(env, env.repos[0]).items()})
     rounds, n1, n8 = (3, 200, 50) if quick else (7, 600, 150)
     results: dict[tuple[str, str, int], list[tuple[float, float]]] = {}
@@ -206,17 +231,26 @@ def warm_gets(env: Env, quick: bool) -> list[dict[str, Any]]:
             results.setdefault((protocol, name, 1), []).append(_measure(fn, 1, n1))
             if name in ("registry-sdk", "registry-sdk Transport", "raw urllib3"):
                 results.setdefault((protocol, name, 8), []).append(_measure(fn, 8, n8))
-    medians = {key: (statistics.median(s[0] for s in samples),
-                     statistics.median(s[1] for s in samples))
-               for key, samples in results.items()}
+    medians = {
+        key: (statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples))
+        for key, samples in results.items()
+    }
     rows: list[dict[str, Any]] = []
     for (protocol, name, threads), (rps, cpu) in sorted(
-            medians.items(), key=lambda kv: (kv[0][0] != "https", kv[0][2])):
+        medians.items(), key=lambda kv: (kv[0][0] != "https", kv[0][2])
+    ):
         raw_rps, raw_cpu = medians[(protocol, "raw urllib3", threads)]
-        rows.append({"protocol": protocol, "client": name, "threads": threads,
-                     "requests/s": round(rps), "client CPU µs/request": round(cpu),
-                     "CPU vs raw": round(cpu / raw_cpu, 2),
-                     "throughput vs raw": round(rps / raw_rps, 2)})
+        rows.append(
+            {
+                "protocol": protocol,
+                "client": name,
+                "threads": threads,
+                "requests/s": round(rps),
+                "client CPU µs/request": round(cpu),
+                "CPU vs raw": round(cpu / raw_cpu, 2),
+                "throughput vs raw": round(rps / raw_rps, 2),
+            }
+        )
     return rows
 
 
@@ -256,8 +290,13 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-BLOB_MODES = ("registry-sdk", "registry-sdk, hash on a thread", "raw urllib3",
-              "raw urllib3 + sha256", "sha256 alone")
+BLOB_MODES = (
+    "registry-sdk",
+    "registry-sdk, hash on a thread",
+    "raw urllib3",
+    "raw urllib3 + sha256",
+    "sha256 alone",
+)
 
 
 def blobs(env: Env, rounds: int) -> list[dict[str, Any]]:
@@ -277,28 +316,45 @@ def blobs(env: Env, rounds: int) -> list[dict[str, Any]]:
             for mode in BLOB_MODES:
                 before = _cpu_seconds(env.reg.process.pid)
                 out = subprocess.run(
-                    [sys.executable, str(ROOT / "benchmarks" / "_blob_child.py"), mode,
-                     env.reg.address, env.blob_repo.path, digest, env.ca],
-                    env={**os.environ, "BENCH_TOKEN": token, "BENCH_USER": USER,
-                         "BENCH_PASSWORD": PASSWORD},
-                    capture_output=True, text=True, check=True)
+                    [
+                        sys.executable,
+                        str(ROOT / "benchmarks" / "_blob_child.py"),
+                        mode,
+                        env.reg.address,
+                        env.blob_repo.path,
+                        digest,
+                        env.ca,
+                    ],
+                    env={
+                        **os.environ,
+                        "BENCH_TOKEN": token,
+                        "BENCH_USER": USER,
+                        "BENCH_PASSWORD": PASSWORD,
+                    },
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 sample = json.loads(out.stdout)
                 sample["registry CPU s"] = _cpu_seconds(env.reg.process.pid) - before
                 samples.setdefault(mode, []).append(sample)
-        speeds = {mode: statistics.median(s["MiB/s"] for s in got)
-                  for mode, got in samples.items()}
+        speeds = {mode: statistics.median(s["MiB/s"] for s in got) for mode, got in samples.items()}
         raw = speeds["raw urllib3"]
         limit = min(raw, speeds["sha256 alone"])
         for mode, got in samples.items():
             rss = round(max(s["VmHWM kB"] for s in got) / 1024)
-            rows.append({"blob": f"{size // MIB} MiB", "client": mode,
-                         "MiB/s": round(speeds[mode]), "vs raw": round(speeds[mode] / raw, 2),
-                         "vs limit": round(speeds[mode] / limit, 2),
-                         "client CPU s": round(statistics.median(s["CPU s"] for s in got), 2),
-                         "registry CPU s": round(
-                             statistics.median(s["registry CPU s"] for s in got), 2),
-                         "peak RSS MiB": f"({rss}: holds the blob)" if mode == "sha256 alone"
-                         else rss})
+            rows.append(
+                {
+                    "blob": f"{size // MIB} MiB",
+                    "client": mode,
+                    "MiB/s": round(speeds[mode]),
+                    "vs raw": round(speeds[mode] / raw, 2),
+                    "vs limit": round(speeds[mode] / limit, 2),
+                    "client CPU s": round(statistics.median(s["CPU s"] for s in got), 2),
+                    "registry CPU s": round(statistics.median(s["registry CPU s"] for s in got), 2),
+                    "peak RSS MiB": f"({rss}: holds the blob)" if mode == "sha256 alone" else rss,
+                }
+            )
     return rows
 
 
@@ -313,14 +369,17 @@ def parsing() -> list[dict[str, Any]]:
 
     refs, valid = corpus()
     parsers: dict[str, tuple[Callable[[str], object], tuple[type[BaseException], ...]]] = {
-        "registry-sdk": (parse_reference, (InvalidReference,))}
+        "registry-sdk": (parse_reference, (InvalidReference,))
+    }
     try:
         from docker.utils import parse_repository_tag
+
         parsers["docker-py"] = (parse_repository_tag, (ValueError,))
     except ImportError:
         pass
     try:
         from oras.container import Container
+
         parsers["oras-py"] = (Container, (ValueError,))
     except ImportError:
         pass
@@ -342,14 +401,27 @@ def parsing() -> list[dict[str, Any]]:
                     accepted_invalid += 1
                 except errors:
                     pass
-        rows.append({"parser": name, "references/s (CPU)": round(len(refs) / best),
-                     "invalid accepted (of 1,000)": accepted_invalid})
-    rows.append({"parser": "import registry_sdk.name (ms)",
-                 "references/s (CPU)": round(import_ms("registry_sdk.name"), 1),
-                 "invalid accepted (of 1,000)": ""})
-    rows.append({"parser": "import registry_sdk (ms)",
-                 "references/s (CPU)": round(import_ms("registry_sdk"), 1),
-                 "invalid accepted (of 1,000)": ""})
+        rows.append(
+            {
+                "parser": name,
+                "references/s (CPU)": round(len(refs) / best),
+                "invalid accepted (of 1,000)": accepted_invalid,
+            }
+        )
+    rows.append(
+        {
+            "parser": "import registry_sdk.name (ms)",
+            "references/s (CPU)": round(import_ms("registry_sdk.name"), 1),
+            "invalid accepted (of 1,000)": "",
+        }
+    )
+    rows.append(
+        {
+            "parser": "import registry_sdk (ms)",
+            "references/s (CPU)": round(import_ms("registry_sdk"), 1),
+            "invalid accepted (of 1,000)": "",
+        }
+    )
     return rows
 
 
@@ -373,8 +445,15 @@ def contention(env: Env) -> list[dict[str, Any]]:
         t.start()
     for t in threads:
         t.join()
-    return [{"threads": 16, "requests": 1000, "repositories": 5,
-             "token exchanges": env.server.count() - before, "errors": len(errors)}]
+    return [
+        {
+            "threads": 16,
+            "requests": 1000,
+            "repositories": 5,
+            "token exchanges": env.server.count() - before,
+            "errors": len(errors),
+        }
+    ]
 
 
 # ------------------------------------------------------------------- 0. targets
@@ -384,14 +463,32 @@ def targets(results: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """Issue 11's hot-path targets, each beside its anchor from this run."""
     rows: list[dict[str, Any]] = []
 
-    def add(target: str, value: float, anchor_name: str, anchor: float, *, ratio: float,
-            goal: str, met: bool) -> None:
-        rows.append({"target": target, "measured": value, "anchor": anchor_name,
-                     "anchor value": anchor, "ratio": round(ratio, 2), "goal": goal,
-                     "met": "yes" if met else "NO"})
+    def add(
+        target: str,
+        value: float,
+        anchor_name: str,
+        anchor: float,
+        *,
+        ratio: float,
+        goal: str,
+        met: bool,
+    ) -> None:
+        rows.append(
+            {
+                "target": target,
+                "measured": value,
+                "anchor": anchor_name,
+                "anchor value": anchor,
+                "ratio": round(ratio, 2),
+                "goal": goal,
+                "met": "yes" if met else "NO",
+            }
+        )
 
-    warm = {(r["protocol"], r["client"], r["threads"]): r
-            for r in results.get("2. Warm manifest GETs", [])}
+    warm = {
+        (r["protocol"], r["client"], r["threads"]): r
+        for r in results.get("2. Warm manifest GETs", [])
+    }
     for protocol in ("https", "http"):
         for client in ("registry-sdk Transport", "registry-sdk"):
             for threads in (1, 8):
@@ -401,9 +498,15 @@ def targets(results: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
                     continue
                 ratio = row["CPU vs raw"]  # from the unrounded medians
                 name = "Client.get_manifest" if client == "registry-sdk" else "Transport"
-                add(f"warm GET CPU µs, {name}, {protocol}, {threads} thread(s)",
-                    row["client CPU µs/request"], "raw urllib3", raw["client CPU µs/request"],
-                    ratio=ratio, goal="<= 1.2", met=ratio <= 1.2)
+                add(
+                    f"warm GET CPU µs, {name}, {protocol}, {threads} thread(s)",
+                    row["client CPU µs/request"],
+                    "raw urllib3",
+                    raw["client CPU µs/request"],
+                    ratio=ratio,
+                    goal="<= 1.2",
+                    met=ratio <= 1.2,
+                )
     blob_rows = results.get("3. Blob download, verified", [])
     by = {(r["blob"], r["client"]): r for r in blob_rows}
     biggest = blob_rows[-1]["blob"] if blob_rows else None
@@ -411,28 +514,63 @@ def targets(results: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
         ours = by[(biggest, "registry-sdk")]["MiB/s"]
         raw, alone = by[(biggest, "raw urllib3")]["MiB/s"], by[(biggest, "sha256 alone")]["MiB/s"]
         limit = min(raw, alone)
-        add(f"verified blob MiB/s, {biggest}", ours,
-            "min(raw, sha256 alone)", limit, ratio=ours / limit, goal=">= 0.9",
-            met=ours / limit >= 0.9)
+        add(
+            f"verified blob MiB/s, {biggest}",
+            ours,
+            "min(raw, sha256 alone)",
+            limit,
+            ratio=ours / limit,
+            goal=">= 0.9",
+            met=ours / limit >= 0.9,
+        )
         series = by[(biggest, "raw urllib3 + sha256")]["MiB/s"]
-        add(f"verified blob MiB/s, {biggest}", ours, "raw + sha256 in series", series,
-            ratio=ours / series, goal="(context)", met=True)
+        add(
+            f"verified blob MiB/s, {biggest}",
+            ours,
+            "raw + sha256 in series",
+            series,
+            ratio=ours / series,
+            goal="(context)",
+            met=True,
+        )
         rss = [r["peak RSS MiB"] for r in blob_rows if r["client"] == "registry-sdk"]
         flat = max(rss) - min(rss) <= 8
-        add(f"verified blob peak RSS MiB, {blob_rows[0]['blob']}..{biggest}", max(rss),
-            f"smallest blob's ({blob_rows[0]['blob']})", min(rss), ratio=max(rss) / min(rss),
-            goal="flat (<= +8 MiB)", met=flat)
-    parse = {r["parser"]: r["references/s (CPU)"]
-             for r in results.get("4. Reference parsing (10,000 mixed, a tenth invalid)", [])}
+        add(
+            f"verified blob peak RSS MiB, {blob_rows[0]['blob']}..{biggest}",
+            max(rss),
+            f"smallest blob's ({blob_rows[0]['blob']})",
+            min(rss),
+            ratio=max(rss) / min(rss),
+            goal="flat (<= +8 MiB)",
+            met=flat,
+        )
+    parse = {
+        r["parser"]: r["references/s (CPU)"]
+        for r in results.get("4. Reference parsing (10,000 mixed, a tenth invalid)", [])
+    }
     exact = "docker-image-py"  # the only other exact parser (docker-py accepts anything)
     if "registry-sdk" in parse and exact in parse:
         ours, peer = parse["registry-sdk"], parse[exact]
-        add("parsing, references/s (CPU)", ours, exact, peer, ratio=ours / peer, goal=">= 6",
-            met=ours / peer >= 6)
+        add(
+            "parsing, references/s (CPU)",
+            ours,
+            exact,
+            peer,
+            ratio=ours / peer,
+            goal=">= 6",
+            met=ours / peer >= 6,
+        )
     if "import registry_sdk.name (ms)" in parse:
         ms = parse["import registry_sdk.name (ms)"]
-        add("import registry_sdk.name, ms", ms, "26 ms (issue 11)", 26, ratio=ms / 26,
-            goal="< 1", met=ms < 26)
+        add(
+            "import registry_sdk.name, ms",
+            ms,
+            "26 ms (issue 11)",
+            26,
+            ratio=ms / 26,
+            goal="< 1",
+            met=ms < 26,
+        )
     return rows
 
 
@@ -461,8 +599,10 @@ def main() -> None:
             }
         finally:
             env.stop()
-    results = {"0. Targets (issue 11), each beside its anchor from this run": targets(results),
-               **results}
+    results = {
+        "0. Targets (issue 11), each beside its anchor from this run": targets(results),
+        **results,
+    }
     for title, rows in results.items():
         print(f"\n### {title}\n\n{table(rows)}")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)

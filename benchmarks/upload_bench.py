@@ -70,8 +70,10 @@ def _raw_token(realm: str, repo: str, password: str) -> str:
     import urllib3
 
     resp = urllib3.PoolManager(ca_certs=os.environ["BENCH_CA"]).request(
-        "GET", f"{realm}?service=registry-sdk-tests&scope=repository:{repo}:pull,push",
-        headers=urllib3.make_headers(basic_auth=f"{USER}:{password}"))
+        "GET",
+        f"{realm}?service=registry-sdk-tests&scope=repository:{repo}:pull,push",
+        headers=urllib3.make_headers(basic_auth=f"{USER}:{password}"),
+    )
     token: str = resp.json()["token"]
     return token
 
@@ -79,22 +81,25 @@ def _raw_token(realm: str, repo: str, password: str) -> str:
 def child(mode: str, address: str, repo: str, path: str, digest: str) -> dict[str, Any]:
     """One upload (or one hashing) in this process; speed and the process's peak RSS."""
     size = os.path.getsize(path)
-    password, realm, ca = (os.environ["BENCH_PASSWORD"], os.environ["BENCH_REALM"],
-                           os.environ["BENCH_CA"])
+    password, realm, ca = (
+        os.environ["BENCH_PASSWORD"],
+        os.environ["BENCH_REALM"],
+        os.environ["BENCH_CA"],
+    )
     if mode in (OURS, OURS_HASHED, OURS_CHUNKED):
         from registry_sdk import _push, _sources
         from registry_sdk.authn import Basic, StaticKeychain
         from registry_sdk.client import Client
         from registry_sdk.name import Repository
 
-        client = Client(keychain=StaticKeychain({address: Basic(USER, password)}),
-                        ca_certs=ca)
+        client = Client(keychain=StaticKeychain({address: Basic(USER, password)}), ca_certs=ca)
         target = Repository.parse(f"{address}/{repo}")
         client.blob_exists(target.with_digest(digest))  # connected, as raw urllib3 is
         start = time.perf_counter()
         if mode == OURS_CHUNKED:  # the chunked path (one-shot sources; the old default)
-            desc = _push.push_blob(client, target, path, digest=digest,
-                                   chunk_size=_sources.CHUNK_SIZE)
+            desc = _push.push_blob(
+                client, target, path, digest=digest, chunk_size=_sources.CHUNK_SIZE
+            )
         else:
             desc = client.push_blob(target, path, digest=digest if mode == OURS else None)
         seconds = time.perf_counter() - start
@@ -123,21 +128,34 @@ def child(mode: str, address: str, repo: str, path: str, digest: str) -> dict[st
         with open(path, "rb") as f:
             if mode == ANCHOR:
                 resp = pool.request(
-                    "PUT", f"{_abs(base, location)}{_sep(location)}digest={digest}", body=f,
-                    headers={**auth, "Content-Length": str(size),
-                             "Content-Type": "application/octet-stream"})
+                    "PUT",
+                    f"{_abs(base, location)}{_sep(location)}digest={digest}",
+                    body=f,
+                    headers={
+                        **auth,
+                        "Content-Length": str(size),
+                        "Content-Type": "application/octet-stream",
+                    },
+                )
             else:
                 offset = 0
                 while chunk := f.read(8 * MIB):
                     resp = pool.request(
-                        "PATCH", _abs(base, location), body=chunk,
-                        headers={**auth, "Content-Type": "application/octet-stream",
-                                 "Content-Range": f"{offset}-{offset + len(chunk) - 1}"})
+                        "PATCH",
+                        _abs(base, location),
+                        body=chunk,
+                        headers={
+                            **auth,
+                            "Content-Type": "application/octet-stream",
+                            "Content-Range": f"{offset}-{offset + len(chunk) - 1}",
+                        },
+                    )
                     assert resp.status == 202, resp.status
                     location = resp.headers["Location"]
                     offset += len(chunk)
-                resp = pool.request("PUT", f"{_abs(base, location)}{_sep(location)}"
-                                    f"digest={digest}", headers=auth)
+                resp = pool.request(
+                    "PUT", f"{_abs(base, location)}{_sep(location)}digest={digest}", headers=auth
+                )
         assert resp.status == 201, (resp.status, resp.data[:300])
         seconds = time.perf_counter() - start
     return {"MiB/s": size / MIB / seconds, "seconds": seconds, "VmHWM kB": vmhwm_kb()}
@@ -166,16 +184,21 @@ class Env:
         ca = trustme.CA()
         cert = ca.issue_cert("127.0.0.1", "localhost")
         (root / "tls").mkdir(parents=True)
-        for name, pem in (("cert.pem", cert.cert_chain_pems[0]),
-                          ("key.pem", cert.private_key_pem), ("ca.pem", ca.cert_pem)):
+        for name, pem in (
+            ("cert.pem", cert.cert_chain_pems[0]),
+            ("key.pem", cert.private_key_pem),
+            ("ca.pem", ca.cert_pem),
+        ):
             pem.write_to_path(str(root / "tls" / name))
         server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         cert.configure_cert(server_ctx)
         self.ca = str(root / "tls" / "ca.pem")
         self.server = TokenServer(root / "auth", tls_context=server_ctx).start()
         self.reg: RunningRegistry = start_registry(
-            root / "registry", token=self.server.registry_config(),
-            tls=TLS(root / "tls" / "cert.pem", root / "tls" / "key.pem", Path(self.ca)))
+            root / "registry",
+            token=self.server.registry_config(),
+            tls=TLS(root / "tls" / "cert.pem", root / "tls" / "key.pem", Path(self.ca)),
+        )
         self.root = root
         self.files: dict[int, tuple[Path, str]] = {}
         self.counter = 0
@@ -200,11 +223,26 @@ class Env:
     def run_child(self, mode: str, size: int) -> dict[str, Any]:
         path, digest = self.blob(size)
         out = subprocess.run(
-            [sys.executable, __file__, "--child", mode, self.reg.address, self.fresh_repo(),
-             str(path), digest],
-            env={**os.environ, "BENCH_PASSWORD": self.password,
-                 "BENCH_REALM": self.server.realm, "BENCH_CA": self.ca},
-            capture_output=True, text=True, check=False)
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                mode,
+                self.reg.address,
+                self.fresh_repo(),
+                str(path),
+                digest,
+            ],
+            env={
+                **os.environ,
+                "BENCH_PASSWORD": self.password,
+                "BENCH_REALM": self.server.realm,
+                "BENCH_CA": self.ca,
+            },
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if out.returncode != 0:
             raise RuntimeError(f"{mode}: {out.stderr[-2000:]}")
         result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -226,12 +264,17 @@ def throughput(env: Env, size: int, rounds: int) -> list[dict[str, Any]]:
     floor = min(speed[ANCHOR], speed[SHA])
     rows = []
     for mode in MODES:
-        rows.append({"client": mode, "MiB/s (median)": round(speed[mode]),
-                     "min-max": f"{min(s['MiB/s'] for s in samples[mode]):.0f}-"
-                                f"{max(s['MiB/s'] for s in samples[mode]):.0f}",
-                     "vs raw PUT": round(speed[mode] / speed[ANCHOR], 2),
-                     "vs min(raw PUT, sha256)": round(speed[mode] / floor, 2),
-                     "peak RSS MiB": round(max(s["VmHWM kB"] for s in samples[mode]) / 1024)})
+        rows.append(
+            {
+                "client": mode,
+                "MiB/s (median)": round(speed[mode]),
+                "min-max": f"{min(s['MiB/s'] for s in samples[mode]):.0f}-"
+                f"{max(s['MiB/s'] for s in samples[mode]):.0f}",
+                "vs raw PUT": round(speed[mode] / speed[ANCHOR], 2),
+                "vs min(raw PUT, sha256)": round(speed[mode] / floor, 2),
+                "peak RSS MiB": round(max(s["VmHWM kB"] for s in samples[mode]) / 1024),
+            }
+        )
     return rows
 
 
@@ -265,19 +308,29 @@ def push_ours(env: Env, repo: str, files: list[Path]) -> None:
     from registry_sdk.models import OCI_MANIFEST, Descriptor, ImageManifest
     from registry_sdk.name import Repository
 
-    client = Client(keychain=StaticKeychain({env.reg.address: Basic(USER, env.password)}),
-                    ca_certs=env.ca)
+    client = Client(
+        keychain=StaticKeychain({env.reg.address: Basic(USER, env.password)}), ca_certs=env.ca
+    )
     target = Repository.parse(f"{env.reg.address}/{repo}")
     config = client.push_blob(target, b"{}")
     layers = []
     for path in files:
         desc = client.push_blob(target, path)
-        layers.append(Descriptor("application/octet-stream", desc.digest, desc.size,
-                                 annotations={"org.opencontainers.image.title": path.name}))
+        layers.append(
+            Descriptor(
+                "application/octet-stream",
+                desc.digest,
+                desc.size,
+                annotations={"org.opencontainers.image.title": path.name},
+            )
+        )
     manifest = ImageManifest(
-        schema_version=2, media_type=OCI_MANIFEST,
+        schema_version=2,
+        media_type=OCI_MANIFEST,
         config=Descriptor("application/vnd.oci.empty.v1+json", config.digest, config.size),
-        layers=tuple(layers), artifact_type="application/vnd.example.bench")
+        layers=tuple(layers),
+        artifact_type="application/vnd.example.bench",
+    )
     client.put_manifest(target.with_tag("v1"), manifest)
 
 
@@ -285,8 +338,7 @@ def push_oras(env: Env, repo: str, files: list[Path]) -> None:
     import oras.client
 
     o = oras.client.OrasClient(hostname=env.reg.address, tls_verify=env.ca)
-    o.login(username=USER, password=env.password, hostname=env.reg.address,
-            tls_verify=env.ca)
+    o.login(username=USER, password=env.password, hostname=env.reg.address, tls_verify=env.ca)
     # oras-py 0.2.43 asks for a new token only after a 403: on distribution's 401
     # (insufficient_scope, a pull token cached by the HEAD, push needed by the POST) it
     # sends the cached pull token again and the push fails. Workaround: a fresh token on
@@ -294,12 +346,17 @@ def push_oras(env: Env, repo: str, files: list[Path]) -> None:
     auth = o.auth
     plain = auth.authenticate_request
     auth.authenticate_request = lambda original, headers, refresh=False: plain(
-        original, headers, refresh=True)
+        original, headers, refresh=True
+    )
     cwd = os.getcwd()
     os.chdir(files[0].parent)  # oras-py puts the paths as given in the titles
     try:
-        resp = o.push(target=f"{env.reg.address}/{repo}:v1", files=[p.name for p in files],
-                      disable_path_validation=True, quiet=True)
+        resp = o.push(
+            target=f"{env.reg.address}/{repo}:v1",
+            files=[p.name for p in files],
+            disable_path_validation=True,
+            quiet=True,
+        )
     finally:
         os.chdir(cwd)
     if getattr(resp, "status_code", 201) not in (200, 201):
@@ -315,26 +372,42 @@ def push_dxf(env: Env, repo: str, files: list[Path]) -> None:
     d = DXF(env.reg.address, repo, auth=auth, tlsverify=env.ca)
     # bytes go to requests as the body (a list would be form-encoded); dxf types it as
     # Iterable[bytes] (the ignore is unused where dxf is not installed, as in CI)
-    config_digest = d.push_blob(data=b"{}",  # type: ignore[arg-type,unused-ignore]
-                                digest="sha256:" + hashlib.sha256(b"{}").hexdigest())
+    config_digest = d.push_blob(
+        data=b"{}",  # type: ignore[arg-type,unused-ignore]
+        digest="sha256:" + hashlib.sha256(b"{}").hexdigest(),
+    )
     layers = []
     for path in files:
         digest = d.push_blob(str(path))
-        layers.append({"mediaType": "application/octet-stream", "digest": digest,
-                       "size": path.stat().st_size,
-                       "annotations": {"org.opencontainers.image.title": path.name}})
-    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                "artifactType": "application/vnd.example.bench",
-                "config": {"mediaType": "application/vnd.oci.empty.v1+json",
-                           "digest": config_digest, "size": 2},
-                "layers": layers}
+        layers.append(
+            {
+                "mediaType": "application/octet-stream",
+                "digest": digest,
+                "size": path.stat().st_size,
+                "annotations": {"org.opencontainers.image.title": path.name},
+            }
+        )
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.example.bench",
+        "config": {
+            "mediaType": "application/vnd.oci.empty.v1+json",
+            "digest": config_digest,
+            "size": 2,
+        },
+        "layers": layers,
+    }
     d.set_manifest("v1", json.dumps(manifest))
 
 
 def artifacts(env: Env, rounds: int) -> list[dict[str, Any]]:
     files = artifact_files(env.root)
     pushers: dict[str, Callable[[Env, str, list[Path]], None]] = {
-        "registry-sdk": push_ours, "oras-py": push_oras, "python-dxf": push_dxf}
+        "registry-sdk": push_ours,
+        "oras-py": push_oras,
+        "python-dxf": push_dxf,
+    }
     times: dict[str, list[float]] = {name: [] for name in pushers}
     counts: dict[str, tuple[int, int, str]] = {}
     failed: dict[str, str] = {}
@@ -361,15 +434,26 @@ def artifacts(env: Env, rounds: int) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for name in pushers:
         if name in failed:
-            rows.append({"client": name, "wall ms (median)": "failed",
-                         "registry requests": "", "token requests": "",
-                         "requests by method": failed[name]})
+            rows.append(
+                {
+                    "client": name,
+                    "wall ms (median)": "failed",
+                    "registry requests": "",
+                    "token requests": "",
+                    "requests by method": failed[name],
+                }
+            )
             continue
         reg, tok, detail = counts[name]
-        rows.append({"client": name,
-                     "wall ms (median)": round(statistics.median(times[name]) * 1000, 1),
-                     "registry requests": reg, "token requests": tok,
-                     "requests by method": detail})
+        rows.append(
+            {
+                "client": name,
+                "wall ms (median)": round(statistics.median(times[name]) * 1000, 1),
+                "registry requests": reg,
+                "token requests": tok,
+                "requests by method": detail,
+            }
+        )
     return rows
 
 
@@ -396,11 +480,13 @@ def main() -> None:
         env = Env(Path(tmp))
         try:
             results = {
-                f"1. Blob upload from a file, {big // MIB} MiB, verified":
-                    throughput(env, big, rounds),
+                f"1. Blob upload from a file, {big // MIB} MiB, verified": throughput(
+                    env, big, rounds
+                ),
                 "2. Peak RSS of one upload (child process VmHWM)": memory(env, sizes),
-                "3. Pushing one artifact (2 files of ~1 MiB, config, manifest)":
-                    artifacts(env, 3 if args.quick else 7),
+                "3. Pushing one artifact (2 files of ~1 MiB, config, manifest)": artifacts(
+                    env, 3 if args.quick else 7
+                ),
             }
         finally:
             env.stop()

@@ -84,8 +84,16 @@ def one_input(data: bytes) -> None:
         else:
             cls = (TagList, ImageManifest, ImageIndex, ImageConfig)[len(rest) % 4]
             _convert.loads(rest, cls, "fuzz")
-    except (InvalidReference, InvalidScope, InvalidChallenge, InvalidPlatform,
-            RegistryResponseError, CredentialsError, InvalidResponse, json.JSONDecodeError):
+    except (
+        InvalidReference,
+        InvalidScope,
+        InvalidChallenge,
+        InvalidPlatform,
+        RegistryResponseError,
+        CredentialsError,
+        InvalidResponse,
+        json.JSONDecodeError,
+    ):
         pass
 
 

@@ -41,8 +41,7 @@ def local_demo() -> None:
         server = TokenServer(root / "auth").start()
         reg = start_registry(root / "registry", token=server.registry_config())
         try:
-            print(f"demo: registry (token auth) at {reg.address}, token server at "
-                  f"{server.realm}")
+            print(f"demo: registry (token auth) at {reg.address}, token server at {server.realm}")
             repo = Repository.parse(f"{reg.address}/alice/demo")
             seeder = Transport(repo.registry, Basic("alice", USERS["alice"]))
             for tag in ("v1", "v2", "latest"):
@@ -52,8 +51,11 @@ def local_demo() -> None:
                 env.pop(name, None)
             # A loopback registry needs no --insecure: https is tried first, and plain
             # http used once the handshake shows the registry speaks it (see -v).
-            run(["login", reg.address, "-u", "alice", "--password-stdin"], env,
-                stdin=USERS["alice"] + "\n")
+            run(
+                ["login", reg.address, "-u", "alice", "--password-stdin"],
+                env,
+                stdin=USERS["alice"] + "\n",
+            )
             run(["-v", "tags", str(repo)], env)
             run(["manifest", f"{repo}:v1"], env)
             run(["digest", f"{repo}:latest"], env)

@@ -29,8 +29,7 @@ _NOT_FOUND = "credentials not found"
 #: Helper output larger than this is refused (security rule 5).
 HELPER_OUTPUT_LIMIT = 64 * 1024
 #: The fields of an `auths` entry that hold credentials (replaced whole by a login).
-_SECRET_FIELDS = frozenset({"auth", "username", "password", "identitytoken",
-                            "registrytoken"})
+_SECRET_FIELDS = frozenset({"auth", "username", "password", "identitytoken", "registrytoken"})
 
 
 @attrs.frozen
@@ -125,18 +124,24 @@ def decode_entry(entry: Mapping[str, Any], origin: str) -> Credentials:
             raise CredentialsError(f"{origin}: 'auth' is not valid base64", source=origin)
         user, sep, secret = text.partition(":")
         if not sep or not user:
-            raise CredentialsError(f"{origin}: 'auth' must encode 'username:password'",
-                                   source=origin)
+            raise CredentialsError(
+                f"{origin}: 'auth' must encode 'username:password'", source=origin
+            )
         username, password = user, secret
-    return Credentials(username, password, str(entry.get("identitytoken") or ""),
-                       str(entry.get("registrytoken") or ""), origin=origin)
+    return Credentials(
+        username,
+        password,
+        str(entry.get("identitytoken") or ""),
+        str(entry.get("registrytoken") or ""),
+        origin=origin,
+    )
 
 
 def _host_of_key(key: str) -> str | None:
     """A key written with a scheme (`https://host/v1/`) reduced to its host, else None."""
     for scheme in ("https://", "http://"):
         if key.startswith(scheme):
-            return key[len(scheme):].split("/", 1)[0]
+            return key[len(scheme) :].split("/", 1)[0]
     return None
 
 
@@ -203,14 +208,20 @@ def run_helper(
     if path is None:
         raise CredentialHelperError(
             f"credential helper {program}, configured for {registry}, is not on PATH",
-            helper=program, registry=registry)
+            helper=program,
+            registry=registry,
+        )
     # Failures are raised outside the except blocks: a TimeoutExpired holds the
     # helper's partial output, which may be the secret (rule 7).
     done, failure = None, ""
     try:
         done = subprocess.run(  # noqa: S603 (fixed argv, no shell)
-            [path, "get"], input=key.encode(), capture_output=True, timeout=timeout,
-            env=dict(env), check=False,
+            [path, "get"],
+            input=key.encode(),
+            capture_output=True,
+            timeout=timeout,
+            env=dict(env),
+            check=False,
         )
     except subprocess.TimeoutExpired:
         failure = f"credential helper {program} timed out after {timeout}s"
@@ -226,8 +237,10 @@ def run_helper(
         if "{" in first or "secret" in first.lower():
             first = "(its output is not shown: it may hold the secret)"
         raise CredentialHelperError(
-            f"credential helper {program} failed for {registry} (exit {done.returncode}): "
-            f"{first}", helper=program, registry=registry)
+            f"credential helper {program} failed for {registry} (exit {done.returncode}): {first}",
+            helper=program,
+            registry=registry,
+        )
     username = secret = None
     try:
         answer = json.loads(out)
@@ -238,7 +251,9 @@ def run_helper(
         # Never echo the output: it may hold the secret.
         raise CredentialHelperError(
             f"credential helper {program} gave a malformed answer for {registry}",
-            helper=program, registry=registry)
+            helper=program,
+            registry=registry,
+        )
     origin = f"credential helper {program} (key {key!r})"
     if username == "<token>":
         return Credentials(identity_token=secret, origin=origin)
@@ -266,21 +281,22 @@ def store(path: Path, key: str, username: str, password: str) -> None:
         except (OSError, ValueError, UnicodeDecodeError):
             doc = None
     if not isinstance(doc, dict) or not isinstance(doc.get("auths", {}), dict):
-        raise CredentialsError(f"{path}: not a credentials file; left as it is",
-                               source=str(path))
+        raise CredentialsError(f"{path}: not a credentials file; left as it is", source=str(path))
     helpers = doc.get("credHelpers")
-    helper = (helpers.get(key) if isinstance(helpers, dict) else None) or doc.get(
-        "credsStore")
+    helper = (helpers.get(key) if isinstance(helpers, dict) else None) or doc.get("credsStore")
     if helper:
         raise CredentialsError(
             f"{path} keeps the credentials for {key} in the credential helper "
             f"docker-credential-{helper}; a plain entry here would never be read: store "
             "them with `docker login` (or remove the helper from the file)",
-            source=str(path), registry=key)
+            source=str(path),
+            registry=key,
+        )
     token = base64.b64encode(f"{username}:{password}".encode()).decode()
     old = doc.setdefault("auths", {}).get(key)
-    kept = {k: v for k, v in old.items() if k not in _SECRET_FIELDS} if isinstance(
-        old, dict) else {}
+    kept = (
+        {k: v for k, v in old.items() if k not in _SECRET_FIELDS} if isinstance(old, dict) else {}
+    )
     doc["auths"][key] = {"auth": token, **kept}
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(prefix=".auth.", dir=path.parent)

@@ -72,8 +72,9 @@ class _Hasher:
         self._pending: list[bytes] = []
         self._pending_size = 0
         self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(hasher,),
-                                        name="registry-sdk blob hash", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(hasher,), name="registry-sdk blob hash", daemon=True
+        )
         self._thread.start()
 
     def _run(self, hasher: hashlib._Hash) -> None:
@@ -125,8 +126,7 @@ class BlobReader:
     `close()` (or leaving `get_blob`'s block) stops that thread.
     """
 
-    def __init__(self, response: urllib3.BaseHTTPResponse, digest: str, *,
-                 name: str = "") -> None:
+    def __init__(self, response: urllib3.BaseHTTPResponse, digest: str, *, name: str = "") -> None:
         self._response = response
         #: The digest the bytes must hash to.
         self.digest = digest
@@ -154,20 +154,25 @@ class BlobReader:
             self._response.close()
             broken = True
         if broken:  # raised outside the except: urllib3's messages may hold the URL
-            raise TransportError(f"connection broken after {self.read_bytes} bytes of blob "
-                                 f"{self._name}")
+            raise TransportError(
+                f"connection broken after {self.read_bytes} bytes of blob {self._name}"
+            )
         if data:
             self.read_bytes += len(data)
             if self._worker is not None:
                 self._worker.feed(data)
-            elif HASH_ON_THREAD and not self._threadless and (
-                    self.size or self.read_bytes) >= THREAD_MIN:
+            elif (
+                HASH_ON_THREAD
+                and not self._threadless
+                and (self.size or self.read_bytes) >= THREAD_MIN
+            ):
                 self._start_worker(data)
             else:
                 self._hash.update(data)
             if self.size is not None and self.read_bytes > self.size:
-                raise InvalidResponse(f"blob {self._name} is longer than its Content-Length",
-                                      what="blob")
+                raise InvalidResponse(
+                    f"blob {self._name} is longer than its Content-Length", what="blob"
+                )
             return data
         self._done = True
         self._verify()
@@ -200,8 +205,9 @@ class BlobReader:
         if self._failed is not None:
             raise self._failed
         if self.size is not None and self.read_bytes != self.size:
-            raise InvalidResponse(f"blob {self._name} ended after {self.read_bytes} of "
-                                  f"{self.size} bytes", what="blob")
+            raise InvalidResponse(
+                f"blob {self._name} ended after {self.read_bytes} of {self.size} bytes", what="blob"
+            )
         actual = f"{self.digest.partition(':')[0]}:{self._hash.hexdigest()}"
         if actual != self.digest:
             raise DigestMismatch(expected=self.digest, actual=actual, what=f"blob {self._name}")

@@ -46,8 +46,10 @@ def _bearer_error(headers: Mapping[str, str]) -> Diagnostic | None:
     for ch in challenges:
         if ch.scheme == "bearer":
             err = ch.params.get("error")
-            code = {"invalid_token": ErrorCode.UNAUTHORIZED,
-                    "insufficient_scope": ErrorCode.DENIED}.get(err or "")
+            code = {
+                "invalid_token": ErrorCode.UNAUTHORIZED,
+                "insufficient_scope": ErrorCode.DENIED,
+            }.get(err or "")
             if code is not None:
                 return Diagnostic(code, ch.params.get("error_description", err or ""))
     return None
@@ -68,9 +70,13 @@ def _decode_diagnostics(body: bytes) -> tuple[Diagnostic, ...] | None:
         for entry in entries:
             if isinstance(entry, dict) and "code" in entry:
                 message = entry.get("message")
-                out.append(Diagnostic(_code(entry["code"]),
-                                      message if isinstance(message, str) else "",
-                                      entry.get("detail")))
+                out.append(
+                    Diagnostic(
+                        _code(entry["code"]),
+                        message if isinstance(message, str) else "",
+                        entry.get("detail"),
+                    )
+                )
         return tuple(out)
     details = doc.get("details")
     if isinstance(details, str):
@@ -87,7 +93,7 @@ def _error_body(response: ResponseLike) -> bytes:
     try:
         body = response.read(ERROR_BODY_LIMIT)
     except Exception:  # noqa: BLE001 (a broken error body decodes as empty; the status
-        return b""     # still becomes a typed error, and this module imports no urllib3)
+        return b""  # still becomes a typed error, and this module imports no urllib3)
     if body:
         return body
     data = getattr(response, "data", None)
@@ -121,9 +127,7 @@ def status_diagnostic(status: int, url: str) -> Diagnostic:
     return Diagnostic(ErrorCode.UNKNOWN)
 
 
-def check_error(
-    response: ResponseLike, *expected: int, method: str = "", url: str = ""
-) -> None:
+def check_error(response: ResponseLike, *expected: int, method: str = "", url: str = "") -> None:
     """Raise a RegistryResponseError unless the status is one of *expected* (default 200).
 
     This is the one place where a status becomes an exception. The body is read up to

@@ -39,8 +39,9 @@ def _cmd_copy(args: argparse.Namespace) -> int:
     bar = _progress()
     with Client(insecure=names, ca_certs=args.ca_cert) as client:
         try:
-            desc = client.copy(src, dst, platforms=args.platform or None,
-                               referrers=args.referrers, progress=bar)
+            desc = client.copy(
+                src, dst, platforms=args.platform or None, referrers=args.referrers, progress=bar
+            )
             source_digest = client.digest(src) if args.platform else desc.digest
         finally:
             if bar is not None:
@@ -48,24 +49,46 @@ def _cmd_copy(args: argparse.Namespace) -> int:
     filtered = source_digest != desc.digest
     text = f"{desc.digest} -> {dst}"
     if filtered:
-        text += (f" (filtered to {', '.join(args.platform)}: a new index; the source "
-                 f"is {source_digest})")
-    _print(args, {"source": str(src), "destination": str(dst), "digest": desc.digest,
-                  "mediaType": desc.media_type, "size": desc.size,
-                  "filtered": filtered, "sourceDigest": source_digest}, text)
+        text += (
+            f" (filtered to {', '.join(args.platform)}: a new index; the source is {source_digest})"
+        )
+    _print(
+        args,
+        {
+            "source": str(src),
+            "destination": str(dst),
+            "digest": desc.digest,
+            "mediaType": desc.media_type,
+            "size": desc.size,
+            "filtered": filtered,
+            "sourceDigest": source_digest,
+        },
+        text,
+    )
     return 0
 
 
 def register(add: Add) -> None:
     """Add `copy` to the parser through the CLI's *add* helper."""
-    p = add("copy", _cmd_copy,
-            "copy an image, index or artifact to another repository or registry "
-            "(digests kept)")
+    p = add(
+        "copy",
+        _cmd_copy,
+        "copy an image, index or artifact to another repository or registry (digests kept)",
+    )
     p.add_argument("source", help="REGISTRY/REPOSITORY:TAG (or @DIGEST)")
-    p.add_argument("destination",
-                   help="REGISTRY/REPOSITORY[:TAG|@DIGEST] (a repository keeps the tag)")
-    p.add_argument("--platform", action="append", type=_platform, default=[],
-                   metavar="OS/ARCH[/VARIANT]",
-                   help="keep only this platform of an index (repeatable; a new digest)")
-    p.add_argument("--referrers", action="store_true",
-                   help="copy the artifacts that refer to the image (signatures, SBOMs)")
+    p.add_argument(
+        "destination", help="REGISTRY/REPOSITORY[:TAG|@DIGEST] (a repository keeps the tag)"
+    )
+    p.add_argument(
+        "--platform",
+        action="append",
+        type=_platform,
+        default=[],
+        metavar="OS/ARCH[/VARIANT]",
+        help="keep only this platform of an index (repeatable; a new digest)",
+    )
+    p.add_argument(
+        "--referrers",
+        action="store_true",
+        help="copy the artifacts that refer to the image (signatures, SBOMs)",
+    )

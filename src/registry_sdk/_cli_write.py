@@ -19,8 +19,7 @@ if TYPE_CHECKING:
     from registry_sdk.client import Client
     from registry_sdk.progress import Progress, ProgressEvent
 
-__all__ = ["ARTIFACT_TYPE", "EMPTY_DIGEST", "EMPTY_MEDIA_TYPE", "LAYER_MEDIA_TYPE",
-           "register"]
+__all__ = ["ARTIFACT_TYPE", "EMPTY_DIGEST", "EMPTY_MEDIA_TYPE", "LAYER_MEDIA_TYPE", "register"]
 
 #: The OCI empty descriptor: config of an artifact that has none (content `{}`).
 EMPTY_MEDIA_TYPE = "application/vnd.oci.empty.v1+json"
@@ -61,14 +60,17 @@ class ProgressBar:
         name = (event.digest or "").partition(":")[2][:12] or "…"
         if event.total:
             filled = min(30, 30 * event.done // event.total)
-            shown = (f"[{'#' * filled}{'-' * (30 - filled)}] "
-                     f"{min(100, event.done * 100 // event.total):3d}% "
-                     f"{_size(event.done)}/{_size(event.total)}")
+            shown = (
+                f"[{'#' * filled}{'-' * (30 - filled)}] "
+                f"{min(100, event.done * 100 // event.total):3d}% "
+                f"{_size(event.done)}/{_size(event.total)}"
+            )
         else:
             shown = _size(event.done)
         self._stream.write(f"\r{event.action:<8} {name:<12} {shown}\033[K")
         finished = event.action in ("skip", "mount", "manifest") or (
-            event.total is not None and event.done >= event.total)
+            event.total is not None and event.done >= event.total
+        )
         if finished:
             self._stream.write("\n")
         self._open = not finished
@@ -121,20 +123,39 @@ def _cmd_push(args: argparse.Namespace, make_client: MakeClient) -> int:
         layers = []
         for path, media_type in args.files:
             pushed = client.push_blob(repo, path, progress=progress)
-            layers.append(Descriptor(media_type, pushed.digest, pushed.size,
-                                     annotations={TITLE: os.path.basename(path)}))
+            layers.append(
+                Descriptor(
+                    media_type,
+                    pushed.digest,
+                    pushed.size,
+                    annotations={TITLE: os.path.basename(path)},
+                )
+            )
         manifest = ImageManifest(
-            2, Descriptor(EMPTY_MEDIA_TYPE, config.digest, config.size), tuple(layers),
-            OCI_MANIFEST, artifact_type=args.artifact_type, subject=subject,
-            annotations=dict(args.annotation))
+            2,
+            Descriptor(EMPTY_MEDIA_TYPE, config.digest, config.size),
+            tuple(layers),
+            OCI_MANIFEST,
+            artifact_type=args.artifact_type,
+            subject=subject,
+            annotations=dict(args.annotation),
+        )
         desc = client.put_manifest(ref, manifest)
         if bar is not None:
             bar(_event(desc.digest, desc.size))
     finally:
         if bar is not None:
             bar.close()
-    _print(args, {"reference": str(ref), "digest": desc.digest, "mediaType": desc.media_type,
-                  "size": desc.size}, f"{desc.digest} -> {ref}")
+    _print(
+        args,
+        {
+            "reference": str(ref),
+            "digest": desc.digest,
+            "mediaType": desc.media_type,
+            "size": desc.size,
+        },
+        f"{desc.digest} -> {ref}",
+    )
     return 0
 
 
@@ -163,8 +184,9 @@ def _cmd_delete(args: argparse.Namespace, make_client: MakeClient) -> int:
     return 0
 
 
-def _bind(func: Callable[[argparse.Namespace, MakeClient], int],
-          make_client: MakeClient) -> Callable[[argparse.Namespace], int]:
+def _bind(
+    func: Callable[[argparse.Namespace, MakeClient], int], make_client: MakeClient
+) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         return func(args, make_client)
 
@@ -173,23 +195,49 @@ def _bind(func: Callable[[argparse.Namespace, MakeClient], int],
 
 def register(add: Add, make_client: MakeClient) -> None:
     """Add `push`, `tag` and `delete` to the parser through the CLI's *add* helper."""
-    p = add("push", _bind(_cmd_push, make_client),
-            "push files as an OCI artifact (config: the empty descriptor)")
+    p = add(
+        "push",
+        _bind(_cmd_push, make_client),
+        "push files as an OCI artifact (config: the empty descriptor)",
+    )
     p.add_argument("reference", help="REGISTRY/REPOSITORY:TAG (or @DIGEST)")
-    p.add_argument("files", nargs="+", type=_file_arg, metavar="FILE[:MEDIATYPE]",
-                   help=f"a layer per file (default media type {LAYER_MEDIA_TYPE})")
-    p.add_argument("--artifact-type", default=ARTIFACT_TYPE, metavar="TYPE",
-                   help=f"the manifest's artifactType (default {ARTIFACT_TYPE})")
-    p.add_argument("--annotation", type=_annotation, action="append", default=[],
-                   metavar="KEY=VALUE", help="a manifest annotation (repeatable)")
-    p.add_argument("--subject", metavar="REF",
-                   help="the manifest this artifact is about (a tag or digest of the same "
-                        "repository, or a full reference): listed by its referrers")
-    p = add("tag", _bind(_cmd_tag, make_client),
-            "tag a manifest again in its repository (its bytes and digest kept)")
+    p.add_argument(
+        "files",
+        nargs="+",
+        type=_file_arg,
+        metavar="FILE[:MEDIATYPE]",
+        help=f"a layer per file (default media type {LAYER_MEDIA_TYPE})",
+    )
+    p.add_argument(
+        "--artifact-type",
+        default=ARTIFACT_TYPE,
+        metavar="TYPE",
+        help=f"the manifest's artifactType (default {ARTIFACT_TYPE})",
+    )
+    p.add_argument(
+        "--annotation",
+        type=_annotation,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a manifest annotation (repeatable)",
+    )
+    p.add_argument(
+        "--subject",
+        metavar="REF",
+        help="the manifest this artifact is about (a tag or digest of the same "
+        "repository, or a full reference): listed by its referrers",
+    )
+    p = add(
+        "tag",
+        _bind(_cmd_tag, make_client),
+        "tag a manifest again in its repository (its bytes and digest kept)",
+    )
     p.add_argument("source", help="REPOSITORY:TAG or REPOSITORY@DIGEST")
     p.add_argument("tag", help="the new tag (a bare tag, e.g. v2)")
-    p = add("delete", _bind(_cmd_delete, make_client),
-            "delete a manifest (by digest; by tag where the registry supports it)")
+    p = add(
+        "delete",
+        _bind(_cmd_delete, make_client),
+        "delete a manifest (by digest; by tag where the registry supports it)",
+    )
     p.add_argument("reference")
-

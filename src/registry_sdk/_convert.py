@@ -38,25 +38,56 @@ T = TypeVar("T")
 _SPECIAL = {"os_version": "os.version", "os_features": "os.features"}
 #: Per-class JSON names (Go's spellings in image configs).
 _NAMES: dict[type[Any], dict[str, str]] = {
-    ContainerConfig: {"user": "User", "env": "Env", "entrypoint": "Entrypoint", "cmd": "Cmd",
-                      "working_dir": "WorkingDir", "labels": "Labels",
-                      "exposed_ports": "ExposedPorts", "volumes": "Volumes",
-                      "stop_signal": "StopSignal"},
+    ContainerConfig: {
+        "user": "User",
+        "env": "Env",
+        "entrypoint": "Entrypoint",
+        "cmd": "Cmd",
+        "working_dir": "WorkingDir",
+        "labels": "Labels",
+        "exposed_ports": "ExposedPorts",
+        "volumes": "Volumes",
+        "stop_signal": "StopSignal",
+    },
     RootFS: {"diff_ids": "diff_ids"},
     History: {"created_by": "created_by", "empty_layer": "empty_layer"},
 }
 #: Fields written even when empty: the spec requires them.
 _ALWAYS: dict[type[Any], tuple[str, ...]] = {
-    ImageManifest: ("layers",), ImageIndex: ("manifests",), ImageConfig: ("rootfs",),
-    RootFS: ("type", "diff_ids")}
+    ImageManifest: ("layers",),
+    ImageIndex: ("manifests",),
+    ImageConfig: ("rootfs",),
+    RootFS: ("type", "diff_ids"),
+}
 #: Key order of the output (fields not listed follow in field order).
 _ORDER: dict[type[Any], tuple[str, ...]] = {
-    ImageManifest: ("schemaVersion", "mediaType", "artifactType", "config", "layers",
-                    "subject", "annotations"),
-    ImageIndex: ("schemaVersion", "mediaType", "artifactType", "manifests", "subject",
-                 "annotations"),
-    Descriptor: ("mediaType", "digest", "size", "urls", "annotations", "data", "platform",
-                 "artifactType"),
+    ImageManifest: (
+        "schemaVersion",
+        "mediaType",
+        "artifactType",
+        "config",
+        "layers",
+        "subject",
+        "annotations",
+    ),
+    ImageIndex: (
+        "schemaVersion",
+        "mediaType",
+        "artifactType",
+        "manifests",
+        "subject",
+        "annotations",
+    ),
+    Descriptor: (
+        "mediaType",
+        "digest",
+        "size",
+        "urls",
+        "annotations",
+        "data",
+        "platform",
+        "artifactType",
+    ),
 }
 #: Fields that are JSON objects used as sets (`{"80/tcp": {}}`), kept as their keys.
 _KEY_SETS = {ContainerConfig: ("exposed_ports", "volumes")}
@@ -64,7 +95,8 @@ _KEY_SETS = {ContainerConfig: ("exposed_ports", "volumes")}
 # RFC 3339 as Go writes it: up to nine fractional digits, `Z` or an offset.
 _RFC3339 = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<frac>\d+))?"
-    r"(?P<zone>[Zz]|[+-]\d{2}:\d{2})?")
+    r"(?P<zone>[Zz]|[+-]\d{2}:\d{2})?"
+)
 
 
 def _json_name(cls: type[Any], name: str) -> str:
@@ -142,22 +174,20 @@ def _make_converter() -> cattrs.Converter:
 
     def structure_factory(cls: type[Any]) -> Callable[[Any, type[Any]], Any]:
         plain = make_dict_structure_fn(cls, conv, **overrides(cls))
-        with_default = {_json_name(cls, f.name) for f in attrs.fields(cls)
-                        if f.default is not attrs.NOTHING}
+        with_default = {
+            _json_name(cls, f.name) for f in attrs.fields(cls) if f.default is not attrs.NOTHING
+        }
 
         def hook(value: Any, target: type[Any]) -> Any:  # noqa: ANN401 (JSON input)
             # A null where a default exists reads as absent (Docker's "Env": null).
-            if isinstance(value, Mapping) and any(
-                    value.get(k, 0) is None for k in with_default):
-                value = {k: v for k, v in value.items()
-                         if not (v is None and k in with_default)}
+            if isinstance(value, Mapping) and any(value.get(k, 0) is None for k in with_default):
+                value = {k: v for k, v in value.items() if not (v is None and k in with_default)}
             return plain(value, target)
 
         return hook
 
     def unstructure_factory(cls: type[Any]) -> Callable[[Any], Any]:
-        plain = make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True,
-                                         **overrides(cls))
+        plain = make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True, **overrides(cls))
         order = _ORDER.get(cls)
         if order is None:
             return plain
@@ -176,7 +206,8 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(datetime.datetime, lambda v, _: parse_time(v))
     conv.register_unstructure_hook(datetime.datetime, format_time)
     conv.register_unstructure_hook_func(
-        lambda t: t == Mapping[str, str], lambda m: {str(k): m[k] for k in sorted(m)})
+        lambda t: t == Mapping[str, str], lambda m: {str(k): m[k] for k in sorted(m)}
+    )
     return conv
 
 
@@ -191,7 +222,9 @@ def _use_json_names(exc: cattrs.BaseValidationError) -> None:
         sub.__notes__ = [
             AttributeValidationNote(str(n), _json_name(cls, n.name), n.type)
             if cls is not None and attrs.has(cls) and isinstance(n, AttributeValidationNote)
-            else n for n in notes]
+            else n
+            for n in notes
+        ]
         if isinstance(sub, cattrs.BaseValidationError):
             _use_json_names(sub)
 
@@ -204,8 +237,11 @@ def structure(data: Any, cls: type[T], what: str) -> T:  # noqa: ANN401 (JSON in
         if isinstance(exc, cattrs.BaseValidationError):
             _use_json_names(exc)
         errors = tuple(cattrs.transform_error(exc))
-        raise InvalidResponse(f"{what} does not have the expected shape: {'; '.join(errors)}",
-                              what=what, errors=errors) from None
+        raise InvalidResponse(
+            f"{what} does not have the expected shape: {'; '.join(errors)}",
+            what=what,
+            errors=errors,
+        ) from None
 
 
 def loads(raw: bytes, cls: type[T], what: str) -> T:

@@ -70,8 +70,9 @@ def as_destination(value: Tag | Digest | Repository | str) -> Tag | Digest | Rep
     return parse_reference(value)
 
 
-def wanted_platforms(platforms: Platform | str | Iterable[Platform | str] | None,
-                     ) -> tuple[Platform, ...]:
+def wanted_platforms(
+    platforms: Platform | str | Iterable[Platform | str] | None,
+) -> tuple[Platform, ...]:
     """The platforms to keep (empty: all), parsed (InvalidPlatform when one is bad)."""
     if platforms is None:
         return ()
@@ -99,13 +100,22 @@ class _Plan:
 class _Copy:
     """One copy: the source and destination, the shared scopes and the progress sink."""
 
-    def __init__(self, client: Client, src: Tag | Digest, dst_repo: Repository, *,
-                 referrers: bool, concurrency: int, progress: Progress | None) -> None:
+    def __init__(
+        self,
+        client: Client,
+        src: Tag | Digest,
+        dst_repo: Repository,
+        *,
+        referrers: bool,
+        concurrency: int,
+        progress: Progress | None,
+    ) -> None:
         self.client, self.src, self.dst = client, src, dst_repo
         self.src_repo = src.repository
         self.same_registry = self.src_repo.registry == dst_repo.registry
-        self.mount_from = (self.src_repo if self.same_registry and self.src_repo != dst_repo
-                           else None)
+        self.mount_from = (
+            self.src_repo if self.same_registry and self.src_repo != dst_repo else None
+        )
         scopes = [Scope.repository(dst_repo.path, "pull", "push")]
         if self.mount_from is not None:
             scopes.append(Scope.repository(self.src_repo.path, "pull"))
@@ -128,23 +138,33 @@ class _Copy:
         refs = [self.src_repo.with_digest(d) for d in digests]
         if len(refs) <= 1:
             return [self.client.get_manifest(r) for r in refs]
-        with ThreadPoolExecutor(min(self.concurrency, len(refs)),
-                                thread_name_prefix="registry-sdk-copy") as pool:
+        with ThreadPoolExecutor(
+            min(self.concurrency, len(refs)), thread_name_prefix="registry-sdk-copy"
+        ) as pool:
             return list(pool.map(self.client.get_manifest, refs))
 
-    def plan(self, root: Manifest, target: Tag | Digest | Repository,
-             root_present: bool) -> _Plan:
+    def plan(self, root: Manifest, target: Tag | Digest | Repository, root_present: bool) -> _Plan:
         plan = _Plan()
         self._add(plan, root, target, present=root_present, depth=0)
         return plan
 
-    def _add(self, plan: _Plan, manifest: Manifest, target: Tag | Digest | Repository, *,
-             present: bool, depth: int, with_referrers: bool = True) -> None:
+    def _add(
+        self,
+        plan: _Plan,
+        manifest: Manifest,
+        target: Tag | Digest | Repository,
+        *,
+        present: bool,
+        depth: int,
+        with_referrers: bool = True,
+    ) -> None:
         """Add *manifest*, its children before it, its referrers after it."""
         if depth > _MAX_DEPTH:
             raise UnsupportedOperation(
                 f"manifests nest deeper than {_MAX_DEPTH} levels under {self.src}",
-                operation="copy", registry=self.src_repo.registry.name)
+                operation="copy",
+                registry=self.src_repo.registry.name,
+            )
         plan.seen.add(manifest.digest)
         content = manifest.content
         if isinstance(content, ImageIndex):
@@ -152,8 +172,13 @@ class _Copy:
             for child in self.fetch(list(dict.fromkeys(wanted))):
                 if child.digest in plan.seen:
                     continue
-                self._add(plan, child, self.dst.with_digest(child.digest), present=present,
-                          depth=depth + 1)
+                self._add(
+                    plan,
+                    child,
+                    self.dst.with_digest(child.digest),
+                    present=present,
+                    depth=depth + 1,
+                )
         else:
             for blob in _blobs(content):
                 plan.blobs.setdefault(blob.digest, blob.size)
@@ -167,8 +192,13 @@ class _Copy:
         for referrer in self.fetch(list(dict.fromkeys(wanted))):
             if referrer.digest in plan.seen:
                 continue
-            self._add(plan, referrer, self.dst.with_digest(referrer.digest),
-                      present=self.manifest_at_destination(referrer.digest), depth=depth + 1)
+            self._add(
+                plan,
+                referrer,
+                self.dst.with_digest(referrer.digest),
+                present=self.manifest_at_destination(referrer.digest),
+                depth=depth + 1,
+            )
 
     # --------------------------------------------------------------- destination
 
@@ -177,8 +207,9 @@ class _Copy:
         if isinstance(target, Repository):
             return None
         url = self.t.url(f"/v2/{self.dst.path}/manifests/{target.identifier}")
-        resp = self.t.request("HEAD", url, headers={"Accept": ", ".join(MANIFEST_ACCEPT)},
-                              scopes=self.scopes)
+        resp = self.t.request(
+            "HEAD", url, headers={"Accept": ", ".join(MANIFEST_ACCEPT)}, scopes=self.scopes
+        )
         if resp.status == 404:
             return None
         self.t.check(resp, 200, method="HEAD", url=url)
@@ -203,12 +234,23 @@ class _Copy:
                 if reader.size is not None and reader.size != size:
                     raise DigestMismatch(
                         f"blob {ref} is {reader.size} bytes at the source; its manifest "
-                        f"says {size}", expected=digest, actual=digest, what="blob")
+                        f"says {size}",
+                        expected=digest,
+                        actual=digest,
+                        what="blob",
+                    )
                 yield from reader
 
-        return _push.stream_blob(self.client, self.dst, digest, size, open_source,
-                                 mount_from=self.mount_from, scopes=self.scopes,
-                                 progress=self.report)
+        return _push.stream_blob(
+            self.client,
+            self.dst,
+            digest,
+            size,
+            open_source,
+            mount_from=self.mount_from,
+            scopes=self.scopes,
+            progress=self.report,
+        )
 
     def blobs(self, blobs: dict[str, int]) -> None:
         """Every blob of the plan, `concurrency` at once; the first failure stops the rest."""
@@ -218,10 +260,10 @@ class _Copy:
             for digest, size in items:
                 self.blob(digest, size)
             return
-        with ThreadPoolExecutor(min(self.concurrency, len(items)),
-                                thread_name_prefix="registry-sdk-copy") as pool:
-            futures: list[Future[ProgressAction]] = [
-                pool.submit(self.blob, d, s) for d, s in items]
+        with ThreadPoolExecutor(
+            min(self.concurrency, len(items)), thread_name_prefix="registry-sdk-copy"
+        ) as pool:
+            futures: list[Future[ProgressAction]] = [pool.submit(self.blob, d, s) for d, s in items]
             done, pending = wait(futures, return_when=FIRST_EXCEPTION)
             for future in pending:
                 future.cancel()
@@ -230,17 +272,25 @@ class _Copy:
                     raise future.exception()  # type: ignore[misc]
 
     def put(self, node: _Node) -> Descriptor:
-        descriptor = _write.put_present(self.client, node.target, node.manifest,
-                                        scopes=self.scopes)
-        self.report(ProgressEvent(descriptor.digest, descriptor.size, descriptor.size,
-                                  ProgressAction.MANIFEST))
+        descriptor = _write.put_present(self.client, node.target, node.manifest, scopes=self.scopes)
+        self.report(
+            ProgressEvent(
+                descriptor.digest, descriptor.size, descriptor.size, ProgressAction.MANIFEST
+            )
+        )
         return descriptor
 
 
 def _blobs(content: ImageManifest) -> list[Descriptor]:
     """The blobs an image manifest needs in its repository (config first)."""
-    return [content.config, *(d for d in content.layers if not (
-        d.urls and any(m in d.media_type for m in _NON_DISTRIBUTABLE)))]
+    return [
+        content.config,
+        *(
+            d
+            for d in content.layers
+            if not (d.urls and any(m in d.media_type for m in _NON_DISTRIBUTABLE))
+        ),
+    ]
 
 
 def _filtered(root: Manifest, wanted: tuple[Platform, ...]) -> Manifest:
@@ -248,22 +298,32 @@ def _filtered(root: Manifest, wanted: tuple[Platform, ...]) -> Manifest:
     if not wanted or not isinstance(root.content, ImageIndex):
         return root
     index = root.content
-    kept = [c for c in index.manifests if c.platform is not None
-            and c.annotations.get(_REFERENCE_TYPE) is None
-            and any(c.platform.matches(w) for w in wanted)]
+    kept = [
+        c
+        for c in index.manifests
+        if c.platform is not None
+        and c.annotations.get(_REFERENCE_TYPE) is None
+        and any(c.platform.matches(w) for w in wanted)
+    ]
     if not kept:
-        raise NoMatchingPlatform(wanted=wanted[0], available=index.platforms,
-                                 digest=root.digest)
+        raise NoMatchingPlatform(wanted=wanted[0], available=index.platforms, digest=root.digest)
     digests = {c.digest for c in kept}
-    children = tuple(c for c in index.manifests if c.digest in digests or (
-        c.annotations.get(_REFERENCE_DIGEST) in digests))
+    children = tuple(
+        c
+        for c in index.manifests
+        if c.digest in digests or (c.annotations.get(_REFERENCE_DIGEST) in digests)
+    )
     if children == index.manifests:
         return root  # nothing filtered out: the exact bytes, the same digest
     return Manifest.from_model(attrs.evolve(index, manifests=children))
 
 
-def _target(src: Tag | Digest, dst: Tag | Digest | Repository, *, filtering: bool,
-            ) -> Tag | Digest | Repository:
+def _target(
+    src: Tag | Digest,
+    dst: Tag | Digest | Repository,
+    *,
+    filtering: bool,
+) -> Tag | Digest | Repository:
     if isinstance(dst, Repository):
         if isinstance(src, Tag):
             return dst.with_tag(src.tag)
@@ -272,15 +332,23 @@ def _target(src: Tag | Digest, dst: Tag | Digest | Repository, *, filtering: boo
         raise UnsupportedOperation(
             f"a copy filtered by platform has a new digest, so it cannot go to the digest "
             f"reference {dst}: copy to a tag, or to the repository {dst.repository}",
-            operation="filtered copy to a digest", registry=dst.registry.name,
-            use_instead=str(dst.repository))
+            operation="filtered copy to a digest",
+            registry=dst.registry.name,
+            use_instead=str(dst.repository),
+        )
     return dst
 
 
-def copy(client: Client, src: Tag | Digest, dst: Tag | Digest | Repository, *,
-         platforms: Platform | str | Iterable[Platform | str] | None = None,
-         referrers: bool = False, concurrency: int = 4,
-         progress: Progress | None = None) -> Descriptor:
+def copy(
+    client: Client,
+    src: Tag | Digest,
+    dst: Tag | Digest | Repository,
+    *,
+    platforms: Platform | str | Iterable[Platform | str] | None = None,
+    referrers: bool = False,
+    concurrency: int = 4,
+    progress: Progress | None = None,
+) -> Descriptor:
     """See [Client.copy][registry_sdk.client.Client.copy]."""
     wanted = wanted_platforms(platforms)
     if isinstance(dst, Digest) and wanted:
@@ -290,14 +358,17 @@ def copy(client: Client, src: Tag | Digest, dst: Tag | Digest | Repository, *,
     filtering = root.digest != source.digest
     target = _target(src, dst, filtering=filtering)
     if isinstance(target, Digest) and target.digest != root.digest:
-        raise DigestMismatch(f"{src} is {root.digest}, not the destination's digest "
-                             f"{target.digest}", expected=target.digest,
-                             actual=root.digest, what="manifest")
+        raise DigestMismatch(
+            f"{src} is {root.digest}, not the destination's digest {target.digest}",
+            expected=target.digest,
+            actual=root.digest,
+            what="manifest",
+        )
     dst_repo = target if isinstance(target, Repository) else target.repository
-    job = _Copy(client, src, dst_repo, referrers=referrers, concurrency=concurrency,
-                progress=progress)
-    check = target if not isinstance(target, Repository) else dst_repo.with_digest(
-        root.digest)
+    job = _Copy(
+        client, src, dst_repo, referrers=referrers, concurrency=concurrency, progress=progress
+    )
+    check = target if not isinstance(target, Repository) else dst_repo.with_digest(root.digest)
     present = job.destination_digest(check) == root.digest
     plan = _Plan()
     plan.seen.add(source.digest)
@@ -311,12 +382,24 @@ def copy(client: Client, src: Tag | Digest, dst: Tag | Digest | Repository, *,
     result = root.descriptor
     for node in plan.nodes:
         if node.present:
-            job.report(ProgressEvent(node.manifest.digest, len(node.manifest.raw),
-                                     len(node.manifest.raw), ProgressAction.SKIP))
+            job.report(
+                ProgressEvent(
+                    node.manifest.digest,
+                    len(node.manifest.raw),
+                    len(node.manifest.raw),
+                    ProgressAction.SKIP,
+                )
+            )
             continue
         put = job.put(node)
         if node.manifest is root:
             result = put
-    log.debug("copied %s to %s as %s (%d manifests, %d blobs)", src, target,
-              result.digest, len(plan.nodes), len(plan.blobs))
+    log.debug(
+        "copied %s to %s as %s (%d manifests, %d blobs)",
+        src,
+        target,
+        result.digest,
+        len(plan.nodes),
+        len(plan.blobs),
+    )
     return result

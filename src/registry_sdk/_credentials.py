@@ -32,8 +32,11 @@ class Credentials:
 
     def __repr__(self) -> str:
         shown = [f"username={self.username!r}"] if self.username else []
-        shown += [f"{name}={_SECRET}" for name in ("password", "identity_token",
-                                                   "registry_token") if getattr(self, name)]
+        shown += [
+            f"{name}={_SECRET}"
+            for name in ("password", "identity_token", "registry_token")
+            if getattr(self, name)
+        ]
         if self.origin:
             shown.append(f"origin={self.origin!r}")
         return f"Credentials({', '.join(shown)})"
@@ -49,15 +52,17 @@ class Credentials:
         """Who and from where, for messages: never a secret."""
         if self.is_anonymous:
             return "no credentials (anonymous)"
-        who = f"user {self.username!r}" if self.username else (
-            "a registry token" if self.registry_token else "an identity token")
+        who = (
+            f"user {self.username!r}"
+            if self.username
+            else ("a registry token" if self.registry_token else "an identity token")
+        )
         return f"{who} from {self.origin}" if self.origin else who
 
     @property
     def is_anonymous(self) -> bool:
         """True when no credential is set."""
-        return not (self.username or self.password or self.identity_token
-                    or self.registry_token)
+        return not (self.username or self.password or self.identity_token or self.registry_token)
 
     @property
     def identity(self) -> str:
@@ -66,6 +71,7 @@ class Credentials:
             return "anonymous"
         import hashlib  # noqa: PLC0415
 
-        material = "\0".join((self.username, self.password, self.identity_token,
-                              self.registry_token)).encode()
+        material = "\0".join(
+            (self.username, self.password, self.identity_token, self.registry_token)
+        ).encode()
         return f"{self.username or '-'}#{hashlib.sha256(material).hexdigest()[:16]}"

@@ -41,6 +41,7 @@ __all__ = [
     "UploadError",
 ]
 
+
 def _restore(cls: type[RegistryError], kwargs: dict[str, Any]) -> RegistryError:
     return cls(**kwargs)
 
@@ -120,7 +121,6 @@ class InvalidReference(RegistryError, ValueError):
         self.source = source
         self.span = span
 
-
     def __str__(self) -> str:
         shown, start, end = _display(self.source, self.span)
         marker = " " * start + "~" * max(0, end - start - 1) + "^"
@@ -133,7 +133,6 @@ class InvalidScope(RegistryError, ValueError):
     def __init__(self, message: str, *, source: str = "") -> None:
         super().__init__(message)
         self.source = source
-
 
 
 class InvalidChallenge(RegistryError, ValueError):
@@ -160,7 +159,6 @@ class CredentialsError(RegistryError):
         self.registry = registry
 
 
-
 class CredentialHelperError(CredentialsError):
     """A ``docker-credential-*`` helper is missing, failed, timed out or answered badly."""
 
@@ -185,7 +183,6 @@ class SecurityError(RegistryError):
         self.url = redact_url(url) if url else ""
 
 
-
 class TransportError(RegistryError):
     """The connection failed (refused, reset, TLS, too many retries); see ``__cause__``."""
 
@@ -193,7 +190,6 @@ class TransportError(RegistryError):
         super().__init__(message)
         self.method = method
         self.url = redact_url(url) if url else ""
-
 
 
 class TransportTimeout(TransportError):
@@ -210,8 +206,9 @@ class AuthenticationError(RegistryError):
             empty when anonymous or unknown. Never a secret.
     """
 
-    def __init__(self, message: str, *, registry: str = "", username: str = "",
-                 origin: str = "") -> None:
+    def __init__(
+        self, message: str, *, registry: str = "", username: str = "", origin: str = ""
+    ) -> None:
         super().__init__(message)
         self.registry = registry
         self.username = username
@@ -222,8 +219,14 @@ class TokenExchangeError(AuthenticationError):
     """The token server failed to issue a token. Its body is never echoed."""
 
     def __init__(
-        self, message: str, *, registry: str = "", realm: str = "", status: int | None = None,
-        username: str = "", origin: str = "",
+        self,
+        message: str,
+        *,
+        registry: str = "",
+        realm: str = "",
+        status: int | None = None,
+        username: str = "",
+        origin: str = "",
     ) -> None:
         super().__init__(message, registry=registry, username=username, origin=origin)
         self.realm = redact_url(realm) if realm else ""
@@ -366,9 +369,7 @@ class RegistryResponseError(RegistryError):
         """
         if self.status in (408, 429) or 500 <= self.status < 600:
             return True
-        return bool(self.diagnostics) and all(d.code in _TEMPORARY_CODES
-                                              for d in self.diagnostics)
-
+        return bool(self.diagnostics) and all(d.code in _TEMPORARY_CODES for d in self.diagnostics)
 
 
 class Unauthorized(AuthenticationError, RegistryResponseError):
@@ -393,8 +394,15 @@ class Unauthorized(AuthenticationError, RegistryResponseError):
         username: str = "",
         origin: str = "",
     ) -> None:
-        RegistryResponseError.__init__(self, message, status=status, diagnostics=diagnostics,
-                                       method=method, url=url, retry_after=retry_after)
+        RegistryResponseError.__init__(
+            self,
+            message,
+            status=status,
+            diagnostics=diagnostics,
+            method=method,
+            url=url,
+            retry_after=retry_after,
+        )
         self.registry = registry
         self.username = username
         self.origin = origin
@@ -410,7 +418,6 @@ class InvalidResponse(RegistryError):
         super().__init__(message)
         self.what = what
         self.errors = tuple(errors)
-
 
 
 class DigestMismatch(InvalidResponse):
@@ -446,7 +453,6 @@ class ResponseLike(Protocol):
         """Read up to *amt* bytes of the body."""
 
 
-
 # ------------------------------------------------------------- platforms and manifests
 
 if TYPE_CHECKING:  # pragma: no cover (annotations only; models imports this module)
@@ -476,12 +482,20 @@ class ManifestKindMismatch(InvalidResponse):
     """
 
     def __init__(
-        self, message: str = "", *, expected: str, found: str, digest: str = "",
+        self,
+        message: str = "",
+        *,
+        expected: str,
+        found: str,
+        digest: str = "",
         media_type: str = "",
     ) -> None:
         super().__init__(
-            message or (f"manifest {digest or '(no digest)'} is an {found} "
-                        f"({media_type or 'no media type'}), not an {expected}"),
+            message
+            or (
+                f"manifest {digest or '(no digest)'} is an {found} "
+                f"({media_type or 'no media type'}), not an {expected}"
+            ),
             what="manifest",
         )
         self.expected = expected
@@ -500,8 +514,12 @@ class NoMatchingPlatform(RegistryError, LookupError):
     """
 
     def __init__(
-        self, message: str = "", *, wanted: Platform | None,
-        available: tuple[Platform, ...] = (), digest: str = "",
+        self,
+        message: str = "",
+        *,
+        wanted: Platform | None,
+        available: tuple[Platform, ...] = (),
+        digest: str = "",
     ) -> None:
         self.wanted = wanted
         self.available = tuple(available)
@@ -515,8 +533,12 @@ class NoMatchingPlatform(RegistryError, LookupError):
             return f"{where} has no image for {self.wanted}; available: {listed or 'none'}"
         if not self.available:
             return f"{where} has no image of any platform"
-        return (f"{where} has several platforms and none was chosen (pass platform= or "
-                f"--platform); available: {listed}")
+        return (
+            f"{where} has several platforms and none was chosen (pass platform= or "
+            f"--platform); available: {listed}"
+        )
+
+
 # --------------------------------------------------------------------------- writing
 
 
@@ -539,12 +561,15 @@ class MissingReferences(RegistryError):
     ``repository``; nothing was written.
     """
 
-    def __init__(self, message: str = "", *, repository: str,
-                 missing: tuple[str, ...]) -> None:
+    def __init__(self, message: str = "", *, repository: str, missing: tuple[str, ...]) -> None:
         missing = tuple(missing)
-        super().__init__(message or (
-            f"not putting the manifest: {repository} lacks {len(missing)} referenced "
-            f"blob(s) or manifest(s): {', '.join(missing)}"))
+        super().__init__(
+            message
+            or (
+                f"not putting the manifest: {repository} lacks {len(missing)} referenced "
+                f"blob(s) or manifest(s): {', '.join(missing)}"
+            )
+        )
         self.repository = repository
         self.missing = missing
 
@@ -556,8 +581,9 @@ class UnsupportedOperation(RegistryError):
     instead when there is a way (e.g. the digest reference to delete).
     """
 
-    def __init__(self, message: str, *, operation: str, registry: str = "",
-                 use_instead: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, operation: str, registry: str = "", use_instead: str | None = None
+    ) -> None:
         super().__init__(message)
         self.operation = operation
         self.registry = registry

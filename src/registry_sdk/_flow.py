@@ -147,8 +147,9 @@ def _usable_challenge(resp: Response) -> Challenge | None:
     return None
 
 
-def _authorization(ctx: Context, state: RegistryState, scopes: tuple[Scope, ...],
-                   rejected: str | None) -> Generator[Step, Any, str | None]:
+def _authorization(
+    ctx: Context, state: RegistryState, scopes: tuple[Scope, ...], rejected: str | None
+) -> Generator[Step, Any, str | None]:
     """The `Authorization` value to send for *scopes*, fetching a token if needed."""
     creds = ctx.credentials
     if creds.registry_token:
@@ -157,19 +158,35 @@ def _authorization(ctx: Context, state: RegistryState, scopes: tuple[Scope, ...]
     if challenge is None:
         return None
     if challenge.scheme == "basic":
-        return None if creds.is_anonymous else T.basic_authorization(creds.username,
-                                                                      creds.password)
-    key: T.CacheKey = (ctx.registry, challenge.realm or "", challenge.service or "",
-                       frozenset(map(str, scopes)), creds)
-    exchange = Exchange(ctx.registry, state.origin, challenge, scopes, creds,
-                        state.refresh_tokens.get(creds, ""), ctx.oauth_password)
-    refused = rejected[len("Bearer "):] if rejected and rejected.startswith("Bearer ") else None
+        return None if creds.is_anonymous else T.basic_authorization(creds.username, creds.password)
+    key: T.CacheKey = (
+        ctx.registry,
+        challenge.realm or "",
+        challenge.service or "",
+        frozenset(map(str, scopes)),
+        creds,
+    )
+    exchange = Exchange(
+        ctx.registry,
+        state.origin,
+        challenge,
+        scopes,
+        creds,
+        state.refresh_tokens.get(creds, ""),
+        ctx.oauth_password,
+    )
+    refused = rejected[len("Bearer ") :] if rejected and rejected.startswith("Bearer ") else None
     token: T.Token = yield NeedToken(key, exchange, refused)
     return f"Bearer {token.value}"
 
 
-def _retry_scopes(resp: Response, ctx: Context, state: RegistryState, sent: str | None,
-                  challenge: Challenge | None) -> tuple[Scope, ...] | None:
+def _retry_scopes(
+    resp: Response,
+    ctx: Context,
+    state: RegistryState,
+    sent: str | None,
+    challenge: Challenge | None,
+) -> tuple[Scope, ...] | None:
     """The scopes to retry with after *resp*, or None when no retry is due.
 
     *challenge* is the usable challenge *resp* carried, if any.
@@ -184,8 +201,11 @@ def _retry_scopes(resp: Response, ctx: Context, state: RegistryState, sent: str 
             basic_sent = bool(sent and sent.startswith("Basic "))
             return None if ctx.credentials.is_anonymous or basic_sent else ctx.scopes
         return merge_scopes([*challenge.parsed_scopes(), *ctx.scopes])
-    if bearer_sent and resp.status in (400, 403) and \
-            b"expired" in resp.body[:EXPIRED_WINDOW].lower():
+    if (
+        bearer_sent
+        and resp.status in (400, 403)
+        and b"expired" in resp.body[:EXPIRED_WINDOW].lower()
+    ):
         return ctx.scopes  # ECR answers a stale token with 400/403 "... expired"
     return None
 
@@ -233,19 +253,19 @@ def _follow(request: Request, origin: str) -> Generator[Step, Any, Response]:
         T.validate_realm(target, origin, rule="redirect")
         cross = urlsplit(target).netloc != urlsplit(request.url).netloc
         if resp.status == 303 or (resp.status in (301, 302) and request.method == "POST"):
-            headers = {k: v for k, v in request.headers.items()
-                       if k.lower() != "content-type"}
-            request = attrs.evolve(request, method="GET", url=target, headers=headers,
-                                   body=None)
+            headers = {k: v for k, v in request.headers.items() if k.lower() != "content-type"}
+            request = attrs.evolve(request, method="GET", url=target, headers=headers, body=None)
         elif cross and request.body is not None:
-            raise SecurityError("token server redirects a request whose body holds "
-                                "credentials to another host", rule="redirect", url=target)
+            raise SecurityError(
+                "token server redirects a request whose body holds credentials to another host",
+                rule="redirect",
+                url=target,
+            )
         else:
             request = attrs.evolve(request, url=target)
         if cross:
             request = request.with_authorization(None)
-    raise SecurityError("token server redirects too many times", rule="redirect",
-                        url=request.url)
+    raise SecurityError("token server redirects too many times", rule="redirect", url=request.url)
 
 
 def exchange_flow(x: Exchange) -> Generator[Step, Any, T.Token]:
@@ -261,33 +281,55 @@ def exchange_flow(x: Exchange) -> Generator[Step, Any, T.Token]:
     refresh = x.refresh_token or creds.identity_token
     resp: Response | None = None
     if refresh or (x.oauth_password and creds.username):
-        resp = yield from _follow(T.token_post(
-            realm, x.challenge.service, wire, refresh_token=refresh,
-            username=creds.username, password=creds.password), x.origin)
+        resp = yield from _follow(
+            T.token_post(
+                realm,
+                x.challenge.service,
+                wire,
+                refresh_token=refresh,
+                username=creds.username,
+                password=creds.password,
+            ),
+            x.origin,
+        )
         if resp.status in _FALLBACK_STATUSES:
             resp = None  # this token server has no OAuth2 POST: the GET flow
     if resp is None:
-        resp = yield from _follow(T.token_get(
-            realm, x.challenge.service, wire, username=creds.username,
-            password=creds.password), x.origin)
+        resp = yield from _follow(
+            T.token_get(
+                realm, x.challenge.service, wire, username=creds.username, password=creds.password
+            ),
+            x.origin,
+        )
     what = f" for {' '.join(wire)}" if wire else ""
     if resp.status in (401, 403):
-        hint = (" (no credentials were found for this registry)" if creds.is_anonymous
-                else "")
+        hint = " (no credentials were found for this registry)" if creds.is_anonymous else ""
         raise TokenExchangeError(
             f"token server {redact_url(realm)} refused {creds.description}{what} "
-            f"(status {resp.status}){hint}", registry=x.registry, realm=realm,
-            status=resp.status, username=creds.username, origin=creds.origin)
+            f"(status {resp.status}){hint}",
+            registry=x.registry,
+            realm=realm,
+            status=resp.status,
+            username=creds.username,
+            origin=creds.origin,
+        )
     if resp.status != 200:
         raise TokenExchangeError(
             f"token server {redact_url(realm)} answered {resp.status}{what}",
-            registry=x.registry, realm=realm, status=resp.status, username=creds.username,
-            origin=creds.origin)
+            registry=x.registry,
+            realm=realm,
+            status=resp.status,
+            username=creds.username,
+            origin=creds.origin,
+        )
     if resp.truncated:
-        raise TokenExchangeError(f"token response is larger than {T.TOKEN_BODY_LIMIT} bytes",
-                                 registry=x.registry, realm=realm, status=resp.status)
-    token = T.parse_token_response(resp.body, realm=realm, registry=x.registry,
-                                   now=x.clock())
+        raise TokenExchangeError(
+            f"token response is larger than {T.TOKEN_BODY_LIMIT} bytes",
+            registry=x.registry,
+            realm=realm,
+            status=resp.status,
+        )
+    token = T.parse_token_response(resp.body, realm=realm, registry=x.registry, now=x.clock())
     if token.refresh_token and token.refresh_token != refresh:
         yield Learn(refresh=(creds, token.refresh_token))  # rotation: keep the newest
     return token

@@ -98,8 +98,12 @@ def check_length(source: str) -> None:
     if not source:
         raise fail(_K.NAME_EMPTY, source, (0, 0))
     if len(source) > MAX_INPUT_LENGTH:
-        raise fail(_K.INVALID_REFERENCE_FORMAT, source, (MAX_INPUT_LENGTH, len(source)),
-                   f"longer than {MAX_INPUT_LENGTH} characters")
+        raise fail(
+            _K.INVALID_REFERENCE_FORMAT,
+            source,
+            (MAX_INPUT_LENGTH, len(source)),
+            f"longer than {MAX_INPUT_LENGTH} characters",
+        )
 
 
 def validate_digest(source: str, start: int, digest: str) -> None:
@@ -111,16 +115,24 @@ def validate_digest(source: str, start: int, digest: str) -> None:
     pattern = _HEX_RE.get(alg)
     if pattern is None:
         if _LOOSE_DIGEST_RE.fullmatch(digest):
-            raise fail(_K.DIGEST_UNSUPPORTED, source, (start, start + len(alg)),
-                       f"{alg!r} (supported: sha256, sha512)")
+            raise fail(
+                _K.DIGEST_UNSUPPORTED,
+                source,
+                (start, start + len(alg)),
+                f"{alg!r} (supported: sha256, sha512)",
+            )
         raise fail(_K.DIGEST_INVALID_FORMAT, source, (start, end))
     enc_start = start + len(alg) + 1
     if len(encoded) != {"sha256": 64, "sha512": 128}[alg]:
         raise fail(_K.DIGEST_INVALID_LENGTH, source, (enc_start, end))
     if not pattern.fullmatch(encoded):
         bad = next(i for i, c in enumerate(encoded) if c not in "0123456789abcdef")
-        raise fail(_K.DIGEST_INVALID_FORMAT, source, (enc_start + bad, enc_start + bad + 1),
-                   "hex must be lower-case")
+        raise fail(
+            _K.DIGEST_INVALID_FORMAT,
+            source,
+            (enc_start + bad, enc_start + bad + 1),
+            "hex must be lower-case",
+        )
 
 
 def _first_bad(text: str, allowed: str) -> int:
@@ -152,13 +164,14 @@ def locate_error(source: str, offset: int = 0, text: str | None = None) -> Inval
     name_tag, at, digest = text.partition("@")
     if at and not DIGEST_GRAMMAR_RE.fullmatch(digest):
         start = offset + len(name_tag) + 1
-        return fail(_K.INVALID_REFERENCE_FORMAT, source, (start, start + len(digest)),
-                    "invalid digest")
+        return fail(
+            _K.INVALID_REFERENCE_FORMAT, source, (start, start + len(digest)), "invalid digest"
+        )
     slash = name_tag.rfind("/")
     colon = name_tag.find(":", slash + 1)
     name = name_tag if colon < 0 else name_tag[:colon]
     if colon >= 0:
-        tag = name_tag[colon + 1:]
+        tag = name_tag[colon + 1 :]
         if not TAG_RE.fullmatch(tag):
             start = offset + colon + 1
             span = _locate_in(tag, start, _TAG_CHARS) if tag else (start - 1, start)
@@ -191,16 +204,15 @@ def split(source: str) -> ReferenceParts:
     domain, path, tag, digest = match.groups()
     path_start = match.start(2)
     if len(path) > NAME_TOTAL_LENGTH_MAX:
-        raise fail(_K.NAME_TOO_LONG, source,
-                   (path_start + NAME_TOTAL_LENGTH_MAX, path_start + len(path)))
+        raise fail(
+            _K.NAME_TOO_LONG, source, (path_start + NAME_TOTAL_LENGTH_MAX, path_start + len(path))
+        )
     if digest is not None:
         validate_digest(source, match.start(4), digest)
     return ReferenceParts(domain, path, tag, digest)
 
 
-def split_remainder(
-    source: str, remainder: str, offset: int
-) -> tuple[str, str | None, str | None]:
+def split_remainder(source: str, remainder: str, offset: int) -> tuple[str, str | None, str | None]:
     """Match ``remote-name [":" tag] ["@" digest]``; *offset* maps spans into *source*."""
     match = _REMAINDER_RE.fullmatch(remainder)
     if match is None:

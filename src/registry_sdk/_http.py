@@ -71,8 +71,16 @@ class Request:
         if value is not None:
             headers["Authorization"] = value
         # Built directly: attrs.evolve introspects the fields on every call (hot path).
-        return Request(self.method, self.url, headers, self.body, self.budget, self.when,
-                       self.follow, self.rewind)
+        return Request(
+            self.method,
+            self.url,
+            headers,
+            self.body,
+            self.budget,
+            self.when,
+            self.follow,
+            self.rewind,
+        )
 
     @property
     def authorization(self) -> str | None:
@@ -122,15 +130,25 @@ def default_retries() -> urllib3.Retry:
     waiting.
     """
     return urllib3.Retry(
-        total=4, connect=3, read=2, redirect=False, status=3, other=0,
-        status_forcelist=_RETRY_STATUSES, backoff_factor=0.5, backoff_max=10.0,
-        backoff_jitter=0.5, respect_retry_after_header=True, raise_on_status=False,
+        total=4,
+        connect=3,
+        read=2,
+        redirect=False,
+        status=3,
+        other=0,
+        status_forcelist=_RETRY_STATUSES,
+        backoff_factor=0.5,
+        backoff_max=10.0,
+        backoff_jitter=0.5,
+        respect_retry_after_header=True,
+        raise_on_status=False,
         allowed_methods=urllib3.Retry.DEFAULT_ALLOWED_METHODS,
     )
 
 
-def read_upto(resp: urllib3.BaseHTTPResponse, limit: int, what: str, *, method: str = "",
-              url: str = "") -> tuple[bytes, bool]:
+def read_upto(
+    resp: urllib3.BaseHTTPResponse, limit: int, what: str, *, method: str = "", url: str = ""
+) -> tuple[bytes, bool]:
     """Read a body up to *limit* bytes; returns it and whether there was more.
 
     A known length is read in one exact read; an unknown one in 64 KiB steps (one
@@ -158,8 +176,11 @@ def read_upto(resp: urllib3.BaseHTTPResponse, limit: int, what: str, *, method: 
                 size += len(chunk)
     except (Urllib3Error, OSError):
         resp.close()
-        failure = TransportError(f"{method} {redact_url(url)}: connection broken while "
-                                 f"reading the {what}", method=method, url=url)
+        failure = TransportError(
+            f"{method} {redact_url(url)}: connection broken while reading the {what}",
+            method=method,
+            url=url,
+        )
     if failure is not None:
         raise failure
     body = b"".join(parts)
@@ -171,8 +192,9 @@ def read_upto(resp: urllib3.BaseHTTPResponse, limit: int, what: str, *, method: 
     return body, False
 
 
-def read_capped(resp: urllib3.BaseHTTPResponse, limit: int, what: str, *, method: str = "",
-                url: str = "") -> bytes:
+def read_capped(
+    resp: urllib3.BaseHTTPResponse, limit: int, what: str, *, method: str = "", url: str = ""
+) -> bytes:
     """Read a whole body of at most *limit* bytes (security rule 5).
 
     Raises:
@@ -219,8 +241,15 @@ def speaks_plain_http(exc: BaseException) -> bool:
     for e in chain:
         if isinstance(e, ssl.SSLError):
             text = str(e).upper()
-            return any(mark in text for mark in ("WRONG_VERSION_NUMBER", "HTTP_REQUEST",
-                                                 "RECORD_LAYER_FAILURE", "PACKET_LENGTH"))
+            return any(
+                mark in text
+                for mark in (
+                    "WRONG_VERSION_NUMBER",
+                    "HTTP_REQUEST",
+                    "RECORD_LAYER_FAILURE",
+                    "PACKET_LENGTH",
+                )
+            )
     return False
 
 
@@ -236,20 +265,21 @@ def transport_error(exc: Urllib3Error, method: str, url: str) -> TransportError:
     # NewConnectionError subclasses ConnectTimeoutError in urllib3: refused is not a
     # timeout, so it is checked first.
     if isinstance(reason, Urllib3Timeout) and not isinstance(reason, NewConnectionError):
-        error: TransportError = TransportTimeout(f"{method} {redact_url(url)}: timed out",
-                                                 method=method, url=url)
+        error: TransportError = TransportTimeout(
+            f"{method} {redact_url(url)}: timed out", method=method, url=url
+        )
     else:
         hint = REASONS.get(type(reason).__name__, type(reason).__name__)
         if type(reason).__name__ == "SSLError":
-            hint = ("TLS failed: certificate not trusted (give its CA: ca_certs= or "
-                    "--ca-cert)" if any(isinstance(e, ssl.SSLCertVerificationError)
-                                        for e in _chain(exc))
-                    else "TLS handshake failed (a registry speaking plain http must be "
-                         "marked insecure, unless it is on this machine)")
+            hint = (
+                "TLS failed: certificate not trusted (give its CA: ca_certs= or --ca-cert)"
+                if any(isinstance(e, ssl.SSLCertVerificationError) for e in _chain(exc))
+                else "TLS handshake failed (a registry speaking plain http must be "
+                "marked insecure, unless it is on this machine)"
+            )
         error = TransportError(f"{method} {redact_url(url)}: {hint}", method=method, url=url)
     root = _chain(exc)[-1]
-    if isinstance(root, OSError) and not isinstance(root, Urllib3Error) and \
-            "://" not in str(root):
+    if isinstance(root, OSError) and not isinstance(root, Urllib3Error) and "://" not in str(root):
         error.__cause__ = root
     error.__suppress_context__ = True
     return error

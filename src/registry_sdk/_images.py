@@ -68,21 +68,30 @@ def _named(repo: Repository, digest: str, what: str) -> Digest:
 # ---------------------------------------------------------------- images and configs
 
 
-def get_image(client: Client, ref: Tag | Digest, platform: Platform | str | None,
-              ) -> Manifest:
+def get_image(
+    client: Client,
+    ref: Tag | Digest,
+    platform: Platform | str | None,
+) -> Manifest:
     """The image manifest *ref* names for *platform* (see Client.get_image)."""
     return resolve(client, ref, platform)[0]
 
 
-def get_config(client: Client, ref: Tag | Digest, platform: Platform | str | None,
-               ) -> ImageConfig:
+def get_config(
+    client: Client,
+    ref: Tag | Digest,
+    platform: Platform | str | None,
+) -> ImageConfig:
     """The config of the image *ref* names for *platform* (see Client.get_config)."""
     manifest, config = resolve(client, ref, platform)
     return config if config is not None else config_of(client, ref.repository, manifest)
 
 
-def resolve(client: Client, ref: Tag | Digest, platform: Platform | str | None,
-            ) -> tuple[Manifest, ImageConfig | None]:
+def resolve(
+    client: Client,
+    ref: Tag | Digest,
+    platform: Platform | str | None,
+) -> tuple[Manifest, ImageConfig | None]:
     """The image manifest for *platform*, and its config when reading it was needed.
 
     An index is resolved one level: its child for the platform (the only candidate when
@@ -98,7 +107,10 @@ def resolve(client: Client, ref: Tag | Digest, platform: Platform | str | None,
         if not config.platform.matches(wanted):
             raise NoMatchingPlatform(
                 f"image {manifest.digest} is for {config.platform}, not {wanted}",
-                wanted=wanted, available=(config.platform,), digest=manifest.digest)
+                wanted=wanted,
+                available=(config.platform,),
+                digest=manifest.digest,
+            )
         return manifest, config
     index = manifest.index
     available = index.platforms
@@ -118,12 +130,15 @@ def config_of(client: Client, repo: Repository, manifest: Manifest) -> ImageConf
     desc = manifest.image.config
     what = "image config"
     if desc.media_type not in CONFIG_MEDIA_TYPES:
-        raise InvalidResponse(f"image {manifest.digest} has a config of type "
-                              f"{desc.media_type!r}, not an image config (an artifact?)",
-                              what=what)
+        raise InvalidResponse(
+            f"image {manifest.digest} has a config of type "
+            f"{desc.media_type!r}, not an image config (an artifact?)",
+            what=what,
+        )
     if desc.size > MANIFEST_LIMIT:
-        raise InvalidResponse(f"{what} of {manifest.digest} is larger than "
-                              f"{MANIFEST_LIMIT} bytes", what=what)
+        raise InvalidResponse(
+            f"{what} of {manifest.digest} is larger than {MANIFEST_LIMIT} bytes", what=what
+        )
     config_ref = _named(repo, desc.digest, f"image {manifest.digest}")
     url = client.transport(repo).url(f"/v2/{repo.path}/blobs/{desc.digest}")
     resp, t = client.send(repo, "GET", url, preload_content=False)
@@ -138,8 +153,9 @@ def config_of(client: Client, repo: Repository, manifest: Manifest) -> ImageConf
 # ------------------------------------------------------------------------ downloads
 
 
-def download_blob(client: Client, ref: Digest, path: str | os.PathLike[str],
-                  progress: Progress | None) -> Descriptor:
+def download_blob(
+    client: Client, ref: Digest, path: str | os.PathLike[str], progress: Progress | None
+) -> Descriptor:
     """Save a blob to *path*, verified, atomically, resumed (see Client.download_blob)."""
     target = Path(path)
     tmp, fd = _create_beside(target)
@@ -166,8 +182,9 @@ def _create_beside(target: Path) -> tuple[Path, int]:
     raise FileExistsError(f"cannot create a temporary file beside {target}")
 
 
-def _fetch_into(client: Client, ref: Digest, out: IO[bytes],
-                progress: Progress | None) -> Descriptor:
+def _fetch_into(
+    client: Client, ref: Digest, out: IO[bytes], progress: Progress | None
+) -> Descriptor:
     """Write the blob's bytes to *out*, verified; resume after broken connections."""
     repo = ref.repository
     url = client.transport(repo).url(f"/v2/{repo.path}/blobs/{ref.digest}")
@@ -189,9 +206,12 @@ def _fetch_into(client: Client, ref: Digest, out: IO[bytes],
         resp.close()
         resumes += 1
         if resumes > MAX_RESUMES:
-            raise TransportError(f"GET {download.name}: connection broken after "
-                                 f"{download.done} bytes, {MAX_RESUMES} resumes tried",
-                                 method="GET", url=url)
+            raise TransportError(
+                f"GET {download.name}: connection broken after "
+                f"{download.done} bytes, {MAX_RESUMES} resumes tried",
+                method="GET",
+                url=url,
+            )
 
 
 class _Download:
@@ -211,8 +231,9 @@ class _Download:
 
     def report(self) -> None:
         if self.progress is not None:
-            self.progress(ProgressEvent(self.ref.digest, self.done, self.total,
-                                        ProgressAction.DOWNLOAD))
+            self.progress(
+                ProgressEvent(self.ref.digest, self.done, self.total, ProgressAction.DOWNLOAD)
+            )
 
     def start(self, resp: urllib3.BaseHTTPResponse) -> None:
         """Take a response's headers: where its bytes start and the blob's size."""
@@ -227,8 +248,10 @@ class _Download:
             size = int(length) if length.isdigit() else None
         if size is not None:
             if self.total is not None and size != self.total:
-                raise InvalidResponse(f"{self.name} changed size between requests "
-                                      f"({self.total}, then {size} bytes)", what="blob")
+                raise InvalidResponse(
+                    f"{self.name} changed size between requests ({self.total}, then {size} bytes)",
+                    what="blob",
+                )
             self.total = size
         self.media_type = media_type(resp.headers.get("Content-Type")) or self.media_type
         self.report()
@@ -237,9 +260,11 @@ class _Download:
         """The blob's size from a 206's `Content-Range`, which must start at `done`."""
         found = _CONTENT_RANGE.fullmatch(content_range.strip())
         if found is None or int(found[1]) != self.done:
-            raise InvalidResponse(f"{self.name}: a range from byte {self.done} was "
-                                  f"answered with Content-Range {content_range!r}",
-                                  what="blob")
+            raise InvalidResponse(
+                f"{self.name}: a range from byte {self.done} was "
+                f"answered with Content-Range {content_range!r}",
+                what="blob",
+            )
         return None if found[3] == "*" else int(found[3])
 
     def copy(self, resp: urllib3.BaseHTTPResponse) -> bool:
@@ -252,8 +277,7 @@ class _Download:
             if not data:
                 return self.total is None
             if self.total is not None and self.done + len(data) > self.total:
-                raise InvalidResponse(f"{self.name} is longer than its Content-Length",
-                                      what="blob")
+                raise InvalidResponse(f"{self.name} is longer than its Content-Length", what="blob")
             self.out.write(data)
             self.hasher.update(data)
             self.done += len(data)

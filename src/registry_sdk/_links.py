@@ -26,7 +26,7 @@ def parse_links(values: Iterable[str]) -> list[tuple[str, dict[str, str]]]:
             end = value.find(">", i)
             if end < 0:
                 break
-            url = value[i + 1:end]
+            url = value[i + 1 : end]
             params, i = _params(value, end + 1)
             out.append((url, params))
     return out
@@ -49,7 +49,7 @@ def _params(value: str, i: int) -> tuple[dict[str, str], int]:
             if i < n and value[i] == '"':
                 close = value.find('"', i + 1)
                 close = n if close < 0 else close
-                val, i = value[i + 1:close], close + 1
+                val, i = value[i + 1 : close], close + 1
             else:
                 start = i
                 while i < n and value[i] not in ";,":

@@ -9,8 +9,15 @@ from __future__ import annotations
 from registry_sdk import _grammar as G
 from registry_sdk._errors import ReferenceErrorKind
 
-__all__ = ["DOCKER_HUB", "HUB_ALIAS", "LIBRARY", "looks_like_domain", "normalise",
-           "normalise_exact", "suffix_start"]
+__all__ = [
+    "DOCKER_HUB",
+    "HUB_ALIAS",
+    "LIBRARY",
+    "looks_like_domain",
+    "normalise",
+    "normalise_exact",
+    "suffix_start",
+]
 
 _K = ReferenceErrorKind
 
@@ -50,11 +57,12 @@ def normalise(
     if match is None or (len(source) == 64 and G.is_identifier(source)):
         return normalise_exact(source, strict, default_registry)
     domain, path, tag, digest = match.groups()
-    if domain is None or not ("." in domain or ":" in domain or domain == "localhost"
-                              or domain != domain.lower()):
+    if domain is None or not (
+        "." in domain or ":" in domain or domain == "localhost" or domain != domain.lower()
+    ):
         if domain is not None:
             path = f"{domain}/{path}"  # Docker reads "foo/bar" as docker.io/foo/bar
-        elif "/" in path and looks_like_domain(path[:path.index("/")]):
+        elif "/" in path and looks_like_domain(path[: path.index("/")]):
             return normalise_exact(source, strict, default_registry)
         domain = default_registry
         if domain != DOCKER_HUB and G.DOMAIN_RE.fullmatch(domain) is None:
@@ -67,7 +75,7 @@ def normalise(
         return normalise_exact(source, strict, default_registry)
     if digest is not None and _GOOD_DIGEST(digest) is None:
         G.validate_digest(source, len(source) - len(digest), digest)
-    if strict and source[:suffix_start(source, tag, digest)] != f"{domain}/{path}":
+    if strict and source[: suffix_start(source, tag, digest)] != f"{domain}/{path}":
         return normalise_exact(source, strict, default_registry)
     return domain, path, tag, digest
 
@@ -86,17 +94,22 @@ def normalise_exact(
     slash = source.find("/")
     first = source[:slash]
     if slash > 0 and looks_like_domain(first):
-        domain, rest, offset = first, source[slash + 1:], slash + 1
+        domain, rest, offset = first, source[slash + 1 :], slash + 1
         if G.DOMAIN_RE.fullmatch(domain) is None:
-            raise G.fail(_K.INVALID_REFERENCE_FORMAT, source,
-                         G._locate_in(domain, 0, G._DOMAIN_CHARS), "invalid domain")
+            raise G.fail(
+                _K.INVALID_REFERENCE_FORMAT,
+                source,
+                G._locate_in(domain, 0, G._DOMAIN_CHARS),
+                "invalid domain",
+            )
         if domain == HUB_ALIAS:
             domain = DOCKER_HUB
     else:
         domain, rest, offset = default_registry, source, 0
         if domain != DOCKER_HUB and G.DOMAIN_RE.fullmatch(domain) is None:
-            raise G.fail(_K.INVALID_REFERENCE_FORMAT, domain, (0, len(domain)),
-                         "invalid default registry")
+            raise G.fail(
+                _K.INVALID_REFERENCE_FORMAT, domain, (0, len(domain)), "invalid default registry"
+            )
     if domain == DOCKER_HUB and "/" not in rest:
         rest, offset = LIBRARY + rest, offset - len(LIBRARY)
     # Upstream checks everything before the first ":" (so "@Sha256:" counts as the name);
@@ -112,4 +125,3 @@ def normalise_exact(
         if source[:name_end] != canonical:
             raise G.fail(_K.NAME_NOT_CANONICAL, source, (0, name_end), f"expected {canonical!r}")
     return domain, path, tag, digest
-

@@ -37,14 +37,56 @@ __all__ = [
 ]
 
 #: Go's known operating systems (go/build/syslist.go), as containerd lists them.
-KNOWN_OSES = frozenset({
-    "aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js",
-    "linux", "nacl", "netbsd", "openbsd", "plan9", "solaris", "windows", "zos"})
+KNOWN_OSES = frozenset(
+    {
+        "aix",
+        "android",
+        "darwin",
+        "dragonfly",
+        "freebsd",
+        "hurd",
+        "illumos",
+        "ios",
+        "js",
+        "linux",
+        "nacl",
+        "netbsd",
+        "openbsd",
+        "plan9",
+        "solaris",
+        "windows",
+        "zos",
+    }
+)
 #: Go's known architectures, as containerd lists them.
-KNOWN_ARCHES = frozenset({
-    "386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be", "ppc64", "ppc64le",
-    "loong64", "mips", "mipsle", "mips64", "mips64le", "mips64p32", "mips64p32le", "ppc",
-    "riscv", "riscv64", "s390", "s390x", "sparc", "sparc64", "wasm"})
+KNOWN_ARCHES = frozenset(
+    {
+        "386",
+        "amd64",
+        "amd64p32",
+        "arm",
+        "armbe",
+        "arm64",
+        "arm64be",
+        "ppc64",
+        "ppc64le",
+        "loong64",
+        "mips",
+        "mipsle",
+        "mips64",
+        "mips64le",
+        "mips64p32",
+        "mips64p32le",
+        "ppc",
+        "riscv",
+        "riscv64",
+        "s390",
+        "s390x",
+        "sparc",
+        "sparc64",
+        "wasm",
+    }
+)
 
 #: (architecture, os, os_version, os_features, variant): the fields a specifier sets.
 Fields = tuple[str, str, "str | None", "tuple[str, ...]", "str | None"]
@@ -52,11 +94,20 @@ Fields = tuple[str, str, "str | None", "tuple[str, ...]", "str | None"]
 _PART = re.compile(r"[A-Za-z0-9_.-]+")
 _OS_PART = re.compile(
     r"(?P<os>[A-Za-z0-9_-]+)(?:\((?P<version>[A-Za-z0-9_.%-]*)"
-    r"(?P<features>(?:\+[A-Za-z0-9_.%-]+)*)\))?")
+    r"(?P<features>(?:\+[A-Za-z0-9_.%-]+)*)\))?"
+)
 # Python's platform.machine() spellings that containerd's table does not know.
-_MACHINE = {"amd64": ("amd64", ""), "x86_64": ("amd64", ""), "i686": ("386", ""),
-            "i586": ("386", ""), "i486": ("386", ""), "armv8l": ("arm", "v8"),
-            "armv7l": ("arm", "v7"), "armv6l": ("arm", "v6"), "armv5tel": ("arm", "v5")}
+_MACHINE = {
+    "amd64": ("amd64", ""),
+    "x86_64": ("amd64", ""),
+    "i686": ("386", ""),
+    "i586": ("386", ""),
+    "i486": ("386", ""),
+    "armv8l": ("arm", "v8"),
+    "armv7l": ("arm", "v7"),
+    "armv6l": ("arm", "v6"),
+    "armv5tel": ("arm", "v5"),
+}
 
 
 def normalize_os(os: str) -> str:
@@ -102,8 +153,13 @@ def normalize_fields(fields: Fields) -> Fields:
     """Normalise os, architecture and variant; sort and de-duplicate the os features."""
     arch, os, os_version, os_features, variant = fields
     arch, norm_variant = normalize_arch(arch, variant or "")
-    return (arch, normalize_os(os), os_version or None, tuple(sorted(set(os_features))),
-            norm_variant or None)
+    return (
+        arch,
+        normalize_os(os),
+        os_version or None,
+        tuple(sorted(set(os_features))),
+        norm_variant or None,
+    )
 
 
 def _fail(source: str, why: str) -> InvalidPlatform:
@@ -139,7 +195,8 @@ def parse_specifier(source: str) -> Fields:
     os_version = _decode(source, head["version"] or "") or None
     raw_features = (head["features"] or "")[1:]
     os_features = tuple(
-        f for f in (_decode(source, f) for f in raw_features.split("+") if raw_features) if f)
+        f for f in (_decode(source, f) for f in raw_features.split("+") if raw_features) if f
+    )
     if len(parts) == 1:
         if os in KNOWN_OSES:
             arch, variant = host_arch()
@@ -177,7 +234,7 @@ def _version_matches(candidate: str, wanted: str) -> bool:
     # Only the major.minor.build prefix counts (10.0.17763.1 is 10.0.17763's image);
     # a shorter wanted version is a prefix of whole components.
     prefix = wanted.split(".")[:3]
-    return candidate.split(".")[:len(prefix)] == prefix
+    return candidate.split(".")[: len(prefix)] == prefix
 
 
 def matches(candidate: Fields, wanted: Fields) -> bool:

@@ -26,8 +26,7 @@ def bypassed_by_no_proxy(host: str, port: int | None, no_proxy: str) -> bool:
             if _in_network(host, entry):
                 return True
             continue
-        name, _, entry_port = entry.rpartition(":") if entry.count(":") == 1 else (
-            entry, "", "")
+        name, _, entry_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
         if entry_port and str(port) != entry_port:
             continue
         name = name.strip("[]").lstrip(".")
@@ -66,14 +65,18 @@ class Proxies:
         host = parts.hostname or ""
         # This machine is never reached through a proxy (as docker and Go do): a proxy
         # would see a loopback registry's credentials, in plain http at that.
-        if not proxy or is_loopback_host(host) or bypassed_by_no_proxy(
-                host, parts.port, self._env.get("no", "")):
+        if (
+            not proxy
+            or is_loopback_host(host)
+            or bypassed_by_no_proxy(host, parts.port, self._env.get("no", ""))
+        ):
             return self._direct
         with self._lock:
             manager = self._managers.get(proxy)
             if manager is None:
-                manager = urllib3.ProxyManager(proxy, ca_certs=self._ca_certs,
-                                               cert_reqs="CERT_REQUIRED")
+                manager = urllib3.ProxyManager(
+                    proxy, ca_certs=self._ca_certs, cert_reqs="CERT_REQUIRED"
+                )
                 self._managers[proxy] = manager
         return manager
 

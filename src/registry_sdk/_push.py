@@ -96,8 +96,12 @@ def blob_exists(client: Client, ref: Digest) -> Descriptor | None:
     return blob_exists_in(client.transport(ref.repository), ref.repository, ref.digest)
 
 
-def _post(t: Transport, repo: Repository, scopes: Collection[Scope], query: str = "",
-          ) -> urllib3.BaseHTTPResponse:
+def _post(
+    t: Transport,
+    repo: Repository,
+    scopes: Collection[Scope],
+    query: str = "",
+) -> urllib3.BaseHTTPResponse:
     url = t.url(f"/v2/{repo.path}/blobs/uploads/{query}")
     for attempt in range(CHUNK_ATTEMPTS):
         resp = t.request("POST", url, headers={"Content-Length": "0"}, scopes=scopes)
@@ -108,19 +112,35 @@ def _post(t: Transport, repo: Repository, scopes: Collection[Scope], query: str 
     raise AssertionError("unreachable")
 
 
-def _open_session(t: Transport, repo: Repository, *, scopes: Collection[Scope],
-                  progress: Progress | None, digest: str | None, total: int | None,
-                  ) -> _Upload:
+def _open_session(
+    t: Transport,
+    repo: Repository,
+    *,
+    scopes: Collection[Scope],
+    progress: Progress | None,
+    digest: str | None,
+    total: int | None,
+) -> _Upload:
     url = t.url(f"/v2/{repo.path}/blobs/uploads/")
     resp = _post(t, repo, scopes)
     t.check(resp, 202, method="POST", url=url)
     resp.drain_conn()
     location = resp.headers.get("Location")
     if not location:
-        raise UploadError(f"{repo}: the registry opened an upload session without a "
-                          "Location", repository=str(repo), digest=digest)
-    up = _Upload(t, repo, resolve_location(t, url, location), scopes=scopes,
-                 progress=progress, digest=digest, total=total)
+        raise UploadError(
+            f"{repo}: the registry opened an upload session without a Location",
+            repository=str(repo),
+            digest=digest,
+        )
+    up = _Upload(
+        t,
+        repo,
+        resolve_location(t, url, location),
+        scopes=scopes,
+        progress=progress,
+        digest=digest,
+        total=total,
+    )
     up.learn_minimum(resp)
     return up
 
@@ -134,9 +154,15 @@ def mount_blob(client: Client, src: Digest, dst: Repository) -> bool:
     return mounted
 
 
-def _mount(t: Transport, src: Repository, dst: Repository, digest: str,
-           scopes: Collection[Scope], *, lenient: bool = False,
-           ) -> tuple[bool, _Upload | None]:
+def _mount(
+    t: Transport,
+    src: Repository,
+    dst: Repository,
+    digest: str,
+    scopes: Collection[Scope],
+    *,
+    lenient: bool = False,
+) -> tuple[bool, _Upload | None]:
     """POST ?mount&from: (True, None) when mounted; else the session opened instead.
 
     *lenient*: a refusal (no pull on the source, an unknown source) is (False, None),
@@ -155,8 +181,7 @@ def _mount(t: Transport, src: Repository, dst: Repository, digest: str,
     resp.drain_conn()
     location = resp.headers.get("Location")
     if resp.status == 202 and location:
-        session = _Upload(t, dst, resolve_location(t, url, location), scopes=scopes,
-                          digest=digest)
+        session = _Upload(t, dst, resolve_location(t, url, location), scopes=scopes, digest=digest)
         session.learn_minimum(resp)
         return False, session
     return resp.status == 201, None
@@ -171,8 +196,9 @@ def delete_blob(client: Client, ref: Digest) -> None:
     resp.drain_conn()
 
 
-def _prehash(src: _Source, digest: str | None, size: int | None,
-             algorithm: str) -> tuple[str | None, int | None]:
+def _prehash(
+    src: _Source, digest: str | None, size: int | None, algorithm: str
+) -> tuple[str | None, int | None]:
     """Digest and size known before sending: given, or hashed from a re-readable source.
 
     Bytes are always hashed (a given digest is checked before anything is sent); a path
@@ -186,13 +212,23 @@ def _prehash(src: _Source, digest: str | None, size: int | None,
         raise DigestMismatch(
             f"blob ({src.describe()}) is {actual} ({actual_size} bytes), expected "
             f"{digest or actual} ({size if size is not None else actual_size} bytes)",
-            expected=digest or actual, actual=actual, what="blob")
+            expected=digest or actual,
+            actual=actual,
+            what="blob",
+        )
     return actual, actual_size
 
 
-def _skip_or_mount(t: Transport, repo: Repository, known: str, *, total: int | None,
-                   mount_from: Iterable[Repository | str], scopes: Collection[Scope],
-                   progress: Progress | None) -> Descriptor | _Upload | None:
+def _skip_or_mount(
+    t: Transport,
+    repo: Repository,
+    known: str,
+    *,
+    total: int | None,
+    mount_from: Iterable[Repository | str],
+    scopes: Collection[Scope],
+    progress: Progress | None,
+) -> Descriptor | _Upload | None:
     """The descriptor when the blob is there or mounted; else a session a mount opened."""
     found = blob_exists_in(t, repo, known, scopes)
     if found is not None:
@@ -210,8 +246,11 @@ def _skip_or_mount(t: Transport, repo: Repository, known: str, *, total: int | N
         if mounted:
             if progress is not None:
                 progress(ProgressEvent(known, total or 0, total, ProgressAction.MOUNT))
-            return Descriptor(_OCTET, known, total) if total is not None else (
-                blob_exists_in(t, repo, known, scopes) or Descriptor(_OCTET, known, 0))
+            return (
+                Descriptor(_OCTET, known, total)
+                if total is not None
+                else (blob_exists_in(t, repo, known, scopes) or Descriptor(_OCTET, known, 0))
+            )
     return session
 
 
@@ -242,22 +281,31 @@ def push_blob(
     known, total = _prehash(src, digest, size, algorithm)
     session: _Upload | None = None
     if known is not None:
-        skipped = _skip_or_mount(t, repo, known, total=total, mount_from=mount_from,
-                                 scopes=scopes, progress=progress)
+        skipped = _skip_or_mount(
+            t, repo, known, total=total, mount_from=mount_from, scopes=scopes, progress=progress
+        )
         if isinstance(skipped, Descriptor):
             return skipped
         session = skipped
     if session is not None:  # a refused mount opened a session: upload into it
         session.progress, session.total = progress, total
     else:
-        session = _open_session(t, repo, scopes=scopes, progress=progress, digest=known,
-                                total=total)
+        session = _open_session(
+            t, repo, scopes=scopes, progress=progress, digest=known, total=total
+        )
     restarts = 1 if src.rereadable else 0
     while True:
         size_of_chunk = max(chunk_size or CHUNK_SIZE, min(session.min_chunk, MAX_CHUNK_SIZE))
-        outcome = _send(session, src, known=known, given_size=size, total=total,
-                        algorithm=algorithm, chunk_size=size_of_chunk,
-                        stream=chunk_size is None)
+        outcome = _send(
+            session,
+            src,
+            known=known,
+            given_size=size,
+            total=total,
+            algorithm=algorithm,
+            chunk_size=size_of_chunk,
+            stream=chunk_size is None,
+        )
         if isinstance(outcome, Descriptor):
             return outcome
         session.cancel()
@@ -265,19 +313,29 @@ def push_blob(
             break
         restarts -= 1
         log.debug("upload of %s: %s; starting again", known or "a blob", outcome)
-        session = _open_session(t, repo, scopes=scopes, progress=progress, digest=known,
-                                total=total)
+        session = _open_session(
+            t, repo, scopes=scopes, progress=progress, digest=known, total=total
+        )
     raise UploadError(
         f"upload of blob {known or '(digest unknown)'} ({src.describe()}) to {repo} failed: "
-        f"{outcome}" + (", twice" if src.rereadable else
-                        ", and a one-shot source cannot be read again"),
-        repository=str(repo), digest=known)
+        f"{outcome}"
+        + (", twice" if src.rereadable else ", and a one-shot source cannot be read again"),
+        repository=str(repo),
+        digest=known,
+    )
 
 
-def stream_blob(client: Client, repo: Repository, digest: str, size: int,
-                open_source: Callable[[], Iterator[bytes]], *,
-                mount_from: Repository | None = None, scopes: Collection[Scope] = (),
-                progress: Progress | None = None) -> ProgressAction:
+def stream_blob(
+    client: Client,
+    repo: Repository,
+    digest: str,
+    size: int,
+    open_source: Callable[[], Iterator[bytes]],
+    *,
+    mount_from: Repository | None = None,
+    scopes: Collection[Scope] = (),
+    progress: Progress | None = None,
+) -> ProgressAction:
     """Put a blob that *repo* lacks (the caller's HEAD said so): mount it, else stream it.
 
     *mount_from* (same registry) is tried first. Otherwise the bytes of `open_source()`
@@ -300,8 +358,9 @@ def stream_blob(client: Client, repo: Repository, digest: str, size: int,
             return ProgressAction.MOUNT
     try:
         if session is None:
-            session = _open_session(t, repo, scopes=scopes, progress=progress,
-                                    digest=digest, total=size)
+            session = _open_session(
+                t, repo, scopes=scopes, progress=progress, digest=digest, total=size
+            )
         pieces = open_source()
         try:
             session.close(digest, _counted(pieces, digest, size, progress), length=size)
@@ -312,14 +371,16 @@ def stream_blob(client: Client, repo: Repository, digest: str, size: int,
         return ProgressAction.UPLOAD
     except (TransportError, _SessionLost, RegistryResponseError) as exc:
         if isinstance(exc, RegistryResponseError) and not (
-                exc.status in _RETRY_STATUSES or exc.status in (400, 405, 413, 501)):
+            exc.status in _RETRY_STATUSES or exc.status in (400, 405, 413, 501)
+        ):
             if session is not None:
                 session.cancel()
             raise
         if session is not None:
             session.cancel()
-        log.debug("streamed upload of %s to %s failed (%s); once more, in chunks",
-                  digest, repo, exc)
+        log.debug(
+            "streamed upload of %s to %s failed (%s); once more, in chunks", digest, repo, exc
+        )
     except BaseException:
         if session is not None:
             session.cancel()
@@ -328,26 +389,43 @@ def stream_blob(client: Client, repo: Repository, digest: str, size: int,
     return ProgressAction.UPLOAD
 
 
-def _counted(pieces: Iterator[bytes], digest: str, size: int,
-             progress: Progress | None) -> Iterator[bytes]:
+def _counted(
+    pieces: Iterator[bytes], digest: str, size: int, progress: Progress | None
+) -> Iterator[bytes]:
     """*pieces* passed on, counted: a body longer or shorter than *size* is stopped."""
     done = 0
     for piece in pieces:
         done += len(piece)
         if done > size:
-            raise DigestMismatch(f"blob {digest} is longer than its {size} bytes",
-                                 expected=digest, actual="(longer)", what="blob")
+            raise DigestMismatch(
+                f"blob {digest} is longer than its {size} bytes",
+                expected=digest,
+                actual="(longer)",
+                what="blob",
+            )
         yield piece
         if progress is not None:
             progress(ProgressEvent(digest, done, size, ProgressAction.UPLOAD))
     if done != size:
-        raise DigestMismatch(f"blob {digest} ended after {done} of {size} bytes",
-                             expected=digest, actual="(shorter)", what="blob")
+        raise DigestMismatch(
+            f"blob {digest} ended after {done} of {size} bytes",
+            expected=digest,
+            actual="(shorter)",
+            what="blob",
+        )
 
 
-def _send(up: _Upload, src: _Source, *, known: str | None, given_size: int | None,
-          total: int | None, algorithm: str, chunk_size: int,
-          stream: bool = False) -> Descriptor | str:
+def _send(
+    up: _Upload,
+    src: _Source,
+    *,
+    known: str | None,
+    given_size: int | None,
+    total: int | None,
+    algorithm: str,
+    chunk_size: int,
+    stream: bool = False,
+) -> Descriptor | str:
     """Send the source into *up*; the descriptor, or why the session was lost.
 
     With *stream*, a re-readable source of known digest and size larger than one chunk
@@ -364,10 +442,8 @@ def _send(up: _Upload, src: _Source, *, known: str | None, given_size: int | Non
         if chunks is None:
             assert known is not None
             assert length is not None
-            return _send_stream(up, src, known, length, given_size=given_size,
-                                algorithm=algorithm)
-        return _send_chunks(up, chunks, src, known, given_size=given_size,
-                            chunk_size=chunk_size)
+            return _send_stream(up, src, known, length, given_size=given_size, algorithm=algorithm)
+        return _send_chunks(up, chunks, src, known, given_size=given_size, chunk_size=chunk_size)
     except _SessionLost as lost:
         return lost.reason
     except _ChunksRefused:
@@ -380,17 +456,26 @@ def _send(up: _Upload, src: _Source, *, known: str | None, given_size: int | Non
             chunks.close()
     if known is None:  # outside the except block: no exception context to carry
         up.cancel()
-        raise UploadError(f"{up.repo} refuses chunked uploads, and a single PUT needs the "
-                          "digest up front: pass digest= for a one-shot source",
-                          repository=str(up.repo), digest=None)
+        raise UploadError(
+            f"{up.repo} refuses chunked uploads, and a single PUT needs the "
+            "digest up front: pass digest= for a one-shot source",
+            repository=str(up.repo),
+            digest=None,
+        )
     return _retry_as_put(up, src, known, total, algorithm)
-def _retry_as_put(up: _Upload, src: _Source, known: str, total: int | None,
-                  algorithm: str) -> Descriptor:
+
+
+def _retry_as_put(
+    up: _Upload, src: _Source, known: str, total: int | None, algorithm: str
+) -> Descriptor:
     if not src.rereadable:
         up.cancel()
-        raise UploadError(f"{up.repo} refuses chunked uploads and blob {known} "
-                          f"({src.describe()}) was partly read", repository=str(up.repo),
-                          digest=known)
+        raise UploadError(
+            f"{up.repo} refuses chunked uploads and blob {known} "
+            f"({src.describe()}) was partly read",
+            repository=str(up.repo),
+            digest=known,
+        )
     chunks = _Chunks(src, CHUNK_SIZE, algorithm, known=known)
     reason = ""
     try:
@@ -403,12 +488,22 @@ def _retry_as_put(up: _Upload, src: _Source, known: str, total: int | None,
     finally:
         chunks.close()
     up.cancel()
-    raise UploadError(f"upload of blob {known} to {up.repo} in one PUT failed: {reason}",
-                      repository=str(up.repo), digest=known)
+    raise UploadError(
+        f"upload of blob {known} to {up.repo} in one PUT failed: {reason}",
+        repository=str(up.repo),
+        digest=known,
+    )
 
 
-def _send_chunks(up: _Upload, chunks: _Chunks, src: _Source, known: str | None, *,
-                 given_size: int | None, chunk_size: int) -> Descriptor:
+def _send_chunks(
+    up: _Upload,
+    chunks: _Chunks,
+    src: _Source,
+    known: str | None,
+    *,
+    given_size: int | None,
+    chunk_size: int,
+) -> Descriptor:
     pending = chunks.next() or b""
     if len(pending) < chunk_size:  # only the last chunk is short: POST + PUT
         if chunks.next() is not None:
@@ -432,14 +527,16 @@ def _send_chunks(up: _Upload, chunks: _Chunks, src: _Source, known: str | None, 
     return up.close(chunks.digest)
 
 
-def _send_stream(up: _Upload, src: _Source, known: str, total: int, *,
-                 given_size: int | None, algorithm: str) -> Descriptor:
+def _send_stream(
+    up: _Upload, src: _Source, known: str, total: int, *, given_size: int | None, algorithm: str
+) -> Descriptor:
     """The whole blob in one streamed PATCH, checked, then the closing PUT.
 
     A break (connection, 5xx, 401 of an expired token) asks the session where it stands
     and streams again from there, re-reading the source from that offset; CHUNK_ATTEMPTS
     failures in a row without progress give the session up.
     """
+
     def report(done: int) -> None:
         if up.progress is not None:
             up.progress(ProgressEvent(up.digest, done, up.total, ProgressAction.UPLOAD))
@@ -461,7 +558,10 @@ def _send_stream(up: _Upload, src: _Source, known: str, total: int, *,
             f"blob ({src.describe()}) read as {actual} ("
             + (f"{read} bytes" if read is None or read <= total else f"over {total} bytes")
             + f"), expected {known} ({given_size if given_size is not None else total} bytes)",
-            expected=known, actual=actual, what="blob")
+            expected=known,
+            actual=actual,
+            what="blob",
+        )
     up.digest = known
     up._report()
     return up.close(known)
@@ -472,13 +572,21 @@ def _stream_patches(up: _Upload, stream: _Stream) -> None:
     total, failures = stream.total, 0
     while up.offset < total:
         start, url = up.offset, up.url
-        headers = {"Content-Type": _OCTET, "Content-Length": str(total - start),
-                   "Content-Range": f"{start}-{total - 1}"}
+        headers = {
+            "Content-Type": _OCTET,
+            "Content-Length": str(total - start),
+            "Content-Range": f"{start}-{total - 1}",
+        }
         resp: urllib3.BaseHTTPResponse | None
         try:
-            resp = _request(up.t, "PATCH", url, headers=headers,
-                            body=cast("Iterator[bytes]", stream.body(start)),
-                            scopes=up.scopes)
+            resp = _request(
+                up.t,
+                "PATCH",
+                url,
+                headers=headers,
+                body=cast("Iterator[bytes]", stream.body(start)),
+                scopes=up.scopes,
+            )
         except TransportError:
             resp = None  # broken mid-request: ask the session where it stands
         finally:
@@ -510,8 +618,9 @@ def _stream_patches(up: _Upload, stream: _Stream) -> None:
         log.debug("streamed PATCH of %s broke at %d: resuming from %d", up.digest, start, held)
 
 
-def _check(up: _Upload, chunks: _Chunks, src: _Source, known: str | None,
-           given_size: int | None) -> None:
+def _check(
+    up: _Upload, chunks: _Chunks, src: _Source, known: str | None, given_size: int | None
+) -> None:
     """Compare what was read with what was announced, before the closing PUT."""
     if up.digest is None:
         up.digest = chunks.digest
@@ -520,6 +629,8 @@ def _check(up: _Upload, chunks: _Chunks, src: _Source, known: str | None,
         expected = known or chunks.digest
         raise DigestMismatch(
             f"blob ({src.describe()}) read as {chunks.digest} ({chunks.size} bytes), "
-            f"expected {expected}" + (f" ({given_size} bytes)" if given_size is not None
-                                      else ""),
-            expected=expected, actual=chunks.digest, what="blob")
+            f"expected {expected}" + (f" ({given_size} bytes)" if given_size is not None else ""),
+            expected=expected,
+            actual=chunks.digest,
+            what="blob",
+        )

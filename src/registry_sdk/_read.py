@@ -56,8 +56,9 @@ def as_digest(ref: Digest | str) -> Digest:
 # ------------------------------------------------------------------------ pagination
 
 
-def pages(client: Client, target: Registry | Repository, url: str, what: str,
-          max_pages: int | None) -> Iterator[bytes]:
+def pages(
+    client: Client, target: Registry | Repository, url: str, what: str, max_pages: int | None
+) -> Iterator[bytes]:
     """Each page's body, following `Link: rel="next"` on the same host.
 
     A caller's *max_pages* ends the listing quietly; without one, more than PAGE_LIMIT
@@ -67,8 +68,7 @@ def pages(client: Client, target: Registry | Repository, url: str, what: str,
     limit = PAGE_LIMIT if max_pages is None else max_pages
     for _ in range(limit):
         if url in seen:
-            raise InvalidResponse(f"{what} pagination loops back to a page already read",
-                                  what=what)
+            raise InvalidResponse(f"{what} pagination loops back to a page already read", what=what)
         seen.add(url)
         resp, t = client.send(target, "GET", url, preload_content=False)
         client.check(resp, t, "GET", url)
@@ -79,15 +79,17 @@ def pages(client: Client, target: Registry | Repository, url: str, what: str,
             return
         following = urljoin(url, link)
         if urlsplit(following)[:2] != urlsplit(url)[:2]:
-            raise SecurityError(f"{what} pagination points to another host",
-                                rule="cross-host", url=following)
+            raise SecurityError(
+                f"{what} pagination points to another host", rule="cross-host", url=following
+            )
         url = following
     if max_pages is None:
         raise InvalidResponse(f"{what} has more than {PAGE_LIMIT} pages", what=what)
 
 
-def iter_tags(client: Client, repo: Repository, page_size: int | None,
-              max_pages: int | None) -> Iterator[str]:
+def iter_tags(
+    client: Client, repo: Repository, page_size: int | None, max_pages: int | None
+) -> Iterator[str]:
     """A repository's tags, one page at a time."""
     t = client.transport(repo)
     query = f"?{urlencode({'n': page_size})}" if page_size else ""
@@ -96,8 +98,9 @@ def iter_tags(client: Client, repo: Repository, page_size: int | None,
         yield from _convert.loads(body, TagList, "tag list").tags
 
 
-def iter_catalog(client: Client, registry: Registry, page_size: int | None,
-                 max_pages: int | None) -> Iterator[str]:
+def iter_catalog(
+    client: Client, registry: Registry, page_size: int | None, max_pages: int | None
+) -> Iterator[str]:
     """The registry's repositories, one page at a time."""
     t = client.transport(registry)
     query = f"?{urlencode({'n': page_size})}" if page_size else ""
@@ -107,21 +110,22 @@ def iter_catalog(client: Client, registry: Registry, page_size: int | None,
         except (ValueError, AttributeError):
             repos = None
         if not isinstance(repos, list) or not all(isinstance(r, str) for r in repos):
-            raise InvalidResponse("catalog 'repositories' is not a list of names",
-                                  what="catalog")
+            raise InvalidResponse("catalog 'repositories' is not a list of names", what="catalog")
         yield from repos
 
 
 # ------------------------------------------------------------------------- manifests
 
 
-def get_manifest(client: Client, ref: Tag | Digest, accept: Collection[str],
-                 max_size: int) -> Manifest:
+def get_manifest(
+    client: Client, ref: Tag | Digest, accept: Collection[str], max_size: int
+) -> Manifest:
     """Fetch a manifest or index and verify its bytes (see Client.get_manifest)."""
     t = client.transport(ref.repository)
     url = t.url(f"/v2/{ref.repository.path}/manifests/{ref.identifier}")
-    resp, t = client.send(ref.repository, "GET", url,
-                          headers={"Accept": ", ".join(accept)}, preload_content=False)
+    resp, t = client.send(
+        ref.repository, "GET", url, headers={"Accept": ", ".join(accept)}, preload_content=False
+    )
     client.check(resp, t, "GET", url)
     header_digest = resp.headers.get("Docker-Content-Digest")
     content_type = media_type(resp.headers.get("Content-Type"))
@@ -136,7 +140,8 @@ def verify(raw: bytes, ref: Tag | Digest, header: str | None) -> str:
     By digest, the bytes must hash to it; by tag, to `Docker-Content-Digest` when sent.
     """
     for expected in ((ref.digest,) if isinstance(ref, Digest) else ()) + (
-            (header,) if header else ()):
+        (header,) if header else ()
+    ):
         actual = digest_of(raw, expected.partition(":")[0])
         if actual != expected:
             raise DigestMismatch(expected=expected, actual=actual, what=f"manifest {ref}")
@@ -147,8 +152,9 @@ def head_manifest(client: Client, ref: Tag | Digest) -> Descriptor:
     """The manifest's descriptor from a HEAD; a GET when the HEAD lacks its digest."""
     t = client.transport(ref.repository)
     url = t.url(f"/v2/{ref.repository.path}/manifests/{ref.identifier}")
-    resp, t = client.send(ref.repository, "HEAD", url,
-                          headers={"Accept": ", ".join(MANIFEST_ACCEPT)})
+    resp, t = client.send(
+        ref.repository, "HEAD", url, headers={"Accept": ", ".join(MANIFEST_ACCEPT)}
+    )
     client.check(resp, t, "HEAD", url)
     digest = resp.headers.get("Docker-Content-Digest")
     length = resp.headers.get("Content-Length", "")
@@ -184,8 +190,9 @@ def referrers(client: Client, ref: Digest, artifact_type: str | None) -> ImageIn
     t = client.transport(ref.repository)
     query = f"?{urlencode({'artifactType': artifact_type})}" if artifact_type else ""
     url = t.url(f"/v2/{ref.repository.path}/referrers/{ref.digest}{query}")
-    resp, t = client.send(ref.repository, "GET", url, headers={"Accept": OCI_INDEX},
-                          preload_content=False)
+    resp, t = client.send(
+        ref.repository, "GET", url, headers={"Accept": OCI_INDEX}, preload_content=False
+    )
     if resp.status == 404:
         resp.drain_conn()
         index = referrers_fallback(client, ref)
@@ -193,8 +200,9 @@ def referrers(client: Client, ref: Digest, artifact_type: str | None) -> ImageIn
     else:
         client.check(resp, t, "GET", url)
         filtered = "artifactType" in resp.headers.get("OCI-Filters-Applied", "")
-        index = _convert.loads(read_capped(resp, MANIFEST_LIMIT, "referrers", url=url),
-                               ImageIndex, "referrers")
+        index = _convert.loads(
+            read_capped(resp, MANIFEST_LIMIT, "referrers", url=url), ImageIndex, "referrers"
+        )
     if artifact_type and not filtered:
         kept = tuple(d for d in index.manifests if d.artifact_type == artifact_type)
         index = ImageIndex(index.schema_version, kept, index.media_type)

@@ -19,7 +19,6 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import IO, TYPE_CHECKING, Union
 
 if TYPE_CHECKING:
-
     pass
 
 __all__ = ["BlobSource", "CHUNK_SIZE", "MAX_CHUNK_SIZE", "PIECES_AHEAD", "PIECE_SIZE"]
@@ -68,18 +67,22 @@ class _Source:
     @property
     def rereadable(self) -> bool:
         """Whether the bytes can be read from the start again (bytes, path, seekable)."""
-        return self.data is not None or self.path is not None or (
-            self.file is not None and self.start >= 0)
+        return (
+            self.data is not None
+            or self.path is not None
+            or (self.file is not None and self.start >= 0)
+        )
 
     def describe(self) -> str:
-        return (self.path or ("bytes" if self.data is not None else
-                              "file" if self.file is not None else "iterable"))
+        return self.path or (
+            "bytes" if self.data is not None else "file" if self.file is not None else "iterable"
+        )
 
     def pieces(self, size: int) -> Iterator[bytes]:
         """The bytes from the start, in pieces of at most about *size*."""
         if self.data is not None:
             for i in range(0, len(self.data), size):
-                yield self.data[i:i + size]
+                yield self.data[i : i + size]
         elif self.path is not None:
             with open(self.path, "rb") as f:
                 while piece := f.read(size):
@@ -99,8 +102,7 @@ class _Source:
             assert self.iterable is not None
             for piece in self.iterable:
                 if not isinstance(piece, (bytes, bytearray, memoryview)):
-                    raise TypeError(f"a blob iterable must yield bytes, not "
-                                    f"{type(piece).__name__}")
+                    raise TypeError(f"a blob iterable must yield bytes, not {type(piece).__name__}")
                 yield bytes(piece)
 
     def open_at(self, offset: int) -> AbstractContextManager[IO[bytes]]:
@@ -168,8 +170,11 @@ def _rechunk(pieces: Iterator[bytes], size: int) -> Iterator[bytes]:
         view = memoryview(joined)
         start = 0
         while have - start >= size:
-            yield joined if (start == 0 and len(joined) == size) else bytes(
-                view[start:start + size])
+            yield (
+                joined
+                if (start == 0 and len(joined) == size)
+                else bytes(view[start : start + size])
+            )
             start += size
         if start < have:
             parts.append(bytes(view[start:]))
@@ -188,8 +193,9 @@ class _Chunks:
     One chunk waits in the queue and one is being read, so memory stays flat whatever the size.
     """
 
-    def __init__(self, source: _Source, size: int, algorithm: str, *,
-                 known: str | None = None) -> None:
+    def __init__(
+        self, source: _Source, size: int, algorithm: str, *, known: str | None = None
+    ) -> None:
         # Bytes in memory were hashed already and cannot change: no second hashing.
         threaded = source.data is None
         self._known = known if source.data is not None else None
@@ -202,8 +208,7 @@ class _Chunks:
         self.finished = False
         if threaded:
             self._queue = queue.Queue(maxsize=1)
-            threading.Thread(target=self._produce, daemon=True,
-                             name="registry-sdk-hash").start()
+            threading.Thread(target=self._produce, daemon=True, name="registry-sdk-hash").start()
 
     def _produce(self) -> None:
         assert self._queue is not None
@@ -290,16 +295,22 @@ class _Stream:
     pieces ahead, plus the one it fills).
     """
 
-    def __init__(self, src: _Source, total: int, algorithm: str, *, hashing: bool,
-                 report: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        src: _Source,
+        total: int,
+        algorithm: str,
+        *,
+        hashing: bool,
+        report: Callable[[int], None] | None = None,
+    ) -> None:
         self.src, self.total = src, total
         self._hash = hashlib.new(algorithm) if hashing else None
         self._algorithm = algorithm
         self.hashed = 0
         #: bytes the source held when read to its end (total + 1 for "more than total")
         self.read_size: int | None = None
-        self._buffers = [bytearray(min(PIECE_SIZE, max(total, 1)))
-                         for _ in range(PIECES_AHEAD + 2)]
+        self._buffers = [bytearray(min(PIECE_SIZE, max(total, 1))) for _ in range(PIECES_AHEAD + 2)]
         self._report = report
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -317,14 +328,16 @@ class _Stream:
         self.stop()
         self._stop = threading.Event()
         self._queue = queue.Queue(maxsize=PIECES_AHEAD)
-        self._thread = threading.Thread(target=self._produce,
-                                        args=(offset, self._stop, self._queue),
-                                        daemon=True, name="registry-sdk-hash")
+        self._thread = threading.Thread(
+            target=self._produce,
+            args=(offset, self._stop, self._queue),
+            daemon=True,
+            name="registry-sdk-hash",
+        )
         self._thread.start()
         return self._consume(offset, self._queue)
 
-    def _produce(self, offset: int, stop: threading.Event,
-                 q: queue.Queue[object]) -> None:
+    def _produce(self, offset: int, stop: threading.Event, q: queue.Queue[object]) -> None:
         item: object = _END
         pos = min(offset, self.hashed) if self._hash is not None else offset
         try:
@@ -333,13 +346,13 @@ class _Stream:
                 while pos < self.total:
                     buffer = self._buffers[index % len(self._buffers)]
                     index += 1
-                    view = memoryview(buffer)[:min(len(buffer), self.total - pos)]
+                    view = memoryview(buffer)[: min(len(buffer), self.total - pos)]
                     got = _read_into(f, view)
                     piece = view[:got]
                     if self._hash is not None and pos + got > self.hashed:
-                        self._hash.update(piece[self.hashed - pos:])
+                        self._hash.update(piece[self.hashed - pos :])
                         self.hashed = pos + got
-                    if pos + got > offset and not _put(stop, q, piece[max(0, offset - pos):]):
+                    if pos + got > offset and not _put(stop, q, piece[max(0, offset - pos) :]):
                         return
                     pos += got
                     if got < len(view):  # shorter than announced
@@ -390,7 +403,7 @@ def _read_into(f: IO[bytes], view: memoryview) -> int:
             n = readinto(view[got:])
         else:
             data = f.read(len(view) - got)
-            view[got:got + len(data)] = data
+            view[got : got + len(data)] = data
             n = len(data)
         if not n:
             break
@@ -407,5 +420,3 @@ def _put(stop: threading.Event, q: queue.Queue[object], item: object) -> bool:
             continue
         return True
     return False
-
-

@@ -72,8 +72,9 @@ def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 _AMBIGUOUS = re.compile(r"[\\\s\x00-\x1f\x7f]")
 
 
-def validate_realm(realm: str, registry_url: str, *, rule: str = "realm",
-                   what: str = "token realm") -> str:
+def validate_realm(
+    realm: str, registry_url: str, *, rule: str = "realm", what: str = "token realm"
+) -> str:
     """Check a token realm, or a redirect target, against rule 3.
 
     *registry_url* is where the registry actually answered (its scheme and host). The
@@ -88,31 +89,38 @@ def validate_realm(realm: str, registry_url: str, *, rule: str = "realm",
             has been sent.
     """
     if _AMBIGUOUS.search(realm):
-        raise SecurityError(f"{what} holds characters URL parsers read differently",
-                            rule=rule, url=realm)
+        raise SecurityError(
+            f"{what} holds characters URL parsers read differently", rule=rule, url=realm
+        )
     realm_parts, reg_parts = urlsplit(realm), urlsplit(registry_url)
     host = realm_parts.hostname or ""
     if realm_parts.scheme not in ("https", "http") or not host:
-        raise SecurityError(f"{what} is not an absolute http(s) URL", rule=rule,
-                            url=realm)
+        raise SecurityError(f"{what} is not an absolute http(s) URL", rule=rule, url=realm)
     if realm_parts.scheme == "http" and reg_parts.scheme != "http":
-        raise SecurityError(f"{what} downgrades an https registry to plain http",
-                            rule=rule, url=realm)
+        raise SecurityError(
+            f"{what} downgrades an https registry to plain http", rule=rule, url=realm
+        )
     registry_host = reg_parts.hostname or ""
     ip, registry_ip = _ip(host), _ip(registry_host)
-    same_machine = (_bare(host) == _bare(registry_host)
-                    or (ip is not None and ip == registry_ip)
-                    or (is_loopback_host(host) and is_loopback_host(registry_host)))
-    if ip is not None and not ip.is_loopback and (
-            ip.is_link_local or ip.is_unspecified or ip.is_multicast or ip.is_reserved):
-        raise SecurityError(f"{what} points at a forbidden address {ip}", rule=rule,
-                            url=realm)
+    same_machine = (
+        _bare(host) == _bare(registry_host)
+        or (ip is not None and ip == registry_ip)
+        or (is_loopback_host(host) and is_loopback_host(registry_host))
+    )
+    if (
+        ip is not None
+        and not ip.is_loopback
+        and (ip.is_link_local or ip.is_unspecified or ip.is_multicast or ip.is_reserved)
+    ):
+        raise SecurityError(f"{what} points at a forbidden address {ip}", rule=rule, url=realm)
     # Loopback, private, shared (100.64/10) and every other non-global address.
     local = is_loopback_host(host) or (ip is not None and not ip.is_global)
     if local and not same_machine:
         raise SecurityError(
-            f"{what} points at local or private address {host} that is not the "
-            "registry's host", rule=rule, url=realm)
+            f"{what} points at local or private address {host} that is not the registry's host",
+            rule=rule,
+            url=realm,
+        )
     return realm
 
 
@@ -121,8 +129,14 @@ def basic_authorization(username: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
-def token_get(realm: str, service: str | None, scopes: Iterable[str], *,
-              username: str = "", password: str = "") -> Request:
+def token_get(
+    realm: str,
+    service: str | None,
+    scopes: Iterable[str],
+    *,
+    username: str = "",
+    password: str = "",
+) -> Request:
     """`GET realm?service=…&scope=…` with Basic credentials (only to the realm)."""
     parts = urlsplit(realm)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "scope"]
@@ -133,16 +147,23 @@ def token_get(realm: str, service: str | None, scopes: Iterable[str], *,
         query.append(("account", username))
     url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
     headers = {"Authorization": basic_authorization(username, password)} if username else {}
-    return Request("GET", url, headers, budget=TOKEN_BODY_LIMIT, when=BodyWhen.ALWAYS,
-                   follow=False)
+    return Request("GET", url, headers, budget=TOKEN_BODY_LIMIT, when=BodyWhen.ALWAYS, follow=False)
 
 
-def token_post(realm: str, service: str | None, scopes: Iterable[str], *,
-               refresh_token: str = "", username: str = "",
-               password: str = "") -> Request:
+def token_post(
+    realm: str,
+    service: str | None,
+    scopes: Iterable[str],
+    *,
+    refresh_token: str = "",
+    username: str = "",
+    password: str = "",
+) -> Request:
     """OAuth2 `POST realm` with `grant_type=refresh_token` (or `password`)."""
-    form = [("grant_type", "refresh_token" if refresh_token else "password"),
-            ("client_id", CLIENT_ID)]
+    form = [
+        ("grant_type", "refresh_token" if refresh_token else "password"),
+        ("client_id", CLIENT_ID),
+    ]
     if service:
         form.append(("service", service))
     if refresh_token:
@@ -150,9 +171,15 @@ def token_post(realm: str, service: str | None, scopes: Iterable[str], *,
     else:
         form += [("username", username), ("password", password), ("access_type", "offline")]
     form.append(("scope", " ".join(scopes)))
-    return Request("POST", realm, {"Content-Type": "application/x-www-form-urlencoded"},
-                   urlencode(form).encode(), budget=TOKEN_BODY_LIMIT, when=BodyWhen.ALWAYS,
-                   follow=False)
+    return Request(
+        "POST",
+        realm,
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        urlencode(form).encode(),
+        budget=TOKEN_BODY_LIMIT,
+        when=BodyWhen.ALWAYS,
+        follow=False,
+    )
 
 
 @attrs.frozen(repr=False)
@@ -182,20 +209,24 @@ def parse_token_response(body: bytes, *, realm: str, registry: str, now: float) 
     except ValueError:
         valid = False  # raised outside the except: the decode error's .doc is the body
     if not valid:
-        raise TokenExchangeError("token response is not JSON", registry=registry,
-                                 realm=realm)
+        raise TokenExchangeError("token response is not JSON", registry=registry, realm=realm)
     if not isinstance(doc, dict):
-        raise TokenExchangeError("token response is not a JSON object", registry=registry,
-                                 realm=realm)
+        raise TokenExchangeError(
+            "token response is not a JSON object", registry=registry, realm=realm
+        )
     value = doc.get("access_token") or doc.get("token")
     if not isinstance(value, str) or not value:
-        raise TokenExchangeError("token server did not include a token in its response",
-                                 registry=registry, realm=realm)
+        raise TokenExchangeError(
+            "token server did not include a token in its response", registry=registry, realm=realm
+        )
     expires_in = doc.get("expires_in")
     lifetime = expires_in if isinstance(expires_in, int | float) else DEFAULT_EXPIRES_IN
     refresh = doc.get("refresh_token")
-    return Token(value, now + max(float(lifetime), DEFAULT_EXPIRES_IN),
-                 refresh if isinstance(refresh, str) else "")
+    return Token(
+        value,
+        now + max(float(lifetime), DEFAULT_EXPIRES_IN),
+        refresh if isinstance(refresh, str) else "",
+    )
 
 
 CacheKey = tuple[str, str, str, frozenset[str], object]

@@ -73,9 +73,15 @@ def _on_other_host(t: Transport, url: str) -> bool:
     return urlsplit(url).netloc.lower() != _registry_netloc(t)[1].lower()
 
 
-def _request(t: Transport, method: str, url: str, *, scopes: Collection[Scope],
-             headers: dict[str, str] | None = None,
-             body: bytes | Iterator[bytes] | None = None) -> urllib3.BaseHTTPResponse:
+def _request(
+    t: Transport,
+    method: str,
+    url: str,
+    *,
+    scopes: Collection[Scope],
+    headers: dict[str, str] | None = None,
+    body: bytes | Iterator[bytes] | None = None,
+) -> urllib3.BaseHTTPResponse:
     """One request; to another host (an upload location) without any credentials.
 
     An iterator body is sent once (never re-sent), with the Content-Length in *headers*.
@@ -105,7 +111,7 @@ def _wait(resp: urllib3.BaseHTTPResponse | None, attempt: int) -> None:
     try:
         seconds = float(value)
     except ValueError:
-        seconds = min(MAX_WAIT, 0.25 * 2 ** attempt)
+        seconds = min(MAX_WAIT, 0.25 * 2**attempt)
     time.sleep(max(0.0, min(MAX_WAIT, seconds)))
 
 
@@ -136,9 +142,17 @@ class _ChunksRefused(Exception):
 class _Upload:
     """One upload session and the state of sending to it."""
 
-    def __init__(self, t: Transport, repo: Repository, url: str, *,
-                 scopes: Collection[Scope], progress: Progress | None = None,
-                 digest: str | None = None, total: int | None = None) -> None:
+    def __init__(
+        self,
+        t: Transport,
+        repo: Repository,
+        url: str,
+        *,
+        scopes: Collection[Scope],
+        progress: Progress | None = None,
+        digest: str | None = None,
+        total: int | None = None,
+    ) -> None:
         self.t, self.repo, self.url, self.scopes = t, repo, url, scopes
         self.progress, self.digest, self.total = progress, digest, total
         self.offset = 0
@@ -186,12 +200,16 @@ class _Upload:
         data = chunk
         for attempt in range(CHUNK_ATTEMPTS):
             url = self.url
-            headers = {"Content-Type": _OCTET, "Content-Length": str(len(data)),
-                       "Content-Range": f"{self.offset}-{self.offset + len(data) - 1}"}
+            headers = {
+                "Content-Type": _OCTET,
+                "Content-Length": str(len(data)),
+                "Content-Range": f"{self.offset}-{self.offset + len(data) - 1}",
+            }
             resp: urllib3.BaseHTTPResponse | None
             try:
-                resp = _request(self.t, "PATCH", url, headers=headers, body=data,
-                                scopes=self.scopes)
+                resp = _request(
+                    self.t, "PATCH", url, headers=headers, body=data, scopes=self.scopes
+                )
             except TransportError:
                 resp = None  # broken mid-request: ask the session where it stands
             if resp is not None and resp.status == 202:
@@ -206,10 +224,9 @@ class _Upload:
                 continue
             held = self._where(resp, url, attempt)
             if not start <= held <= start + len(chunk):
-                raise _SessionLost(f"the registry holds {held} bytes, outside the chunk "
-                                   "in hand")
+                raise _SessionLost(f"the registry holds {held} bytes, outside the chunk in hand")
             self.offset = held
-            data = chunk[held - start:]
+            data = chunk[held - start :]
             if not data:
                 return
         raise _SessionLost(f"a chunk failed {CHUNK_ATTEMPTS} times")
@@ -218,8 +235,11 @@ class _Upload:
         """Raise for a PATCH answer that no resume can fix."""
         error = _codes(resp)  # reads the (capped) error body
         resp.drain_conn()
-        if first and resp.status in (400, 405, 501) and (
-                resp.status != 400 or ErrorCode.UNSUPPORTED in error.codes):
+        if (
+            first
+            and resp.status in (400, 405, 501)
+            and (resp.status != 400 or ErrorCode.UNSUPPORTED in error.codes)
+        ):
             raise _ChunksRefused
         if resp.status == 404:
             raise _SessionLost(f"the registry lost the session ({', '.join(error.codes)})")
@@ -239,8 +259,9 @@ class _Upload:
             held = 0  # "0-0" means empty as well as one byte: assume empty
         return held
 
-    def close(self, digest: str, body: bytes | Iterator[bytes] = b"", *,
-              length: int | None = None) -> Descriptor:
+    def close(
+        self, digest: str, body: bytes | Iterator[bytes] = b"", *, length: int | None = None
+    ) -> Descriptor:
         """The closing PUT with the digest (and the last bytes); returns the descriptor.
 
         *body* is bytes, or an iterator sent once with *length* as its Content-Length.
@@ -252,8 +273,7 @@ class _Upload:
         if length is not None:
             headers["Content-Length"] = str(length)
         try:
-            resp = _request(self.t, "PUT", url, headers=headers, body=body,
-                            scopes=self.scopes)
+            resp = _request(self.t, "PUT", url, headers=headers, body=body, scopes=self.scopes)
         except TransportError:
             resp = None
         if resp is None or resp.status in _RETRY_STATUSES:
@@ -263,8 +283,9 @@ class _Upload:
             found = blob_exists_in(self.t, self.repo, digest, self.scopes)
             if found is not None:
                 return found
-            raise _SessionLost("the closing PUT failed" + (
-                f" (status {resp.status})" if resp is not None else ""))
+            raise _SessionLost(
+                "the closing PUT failed" + (f" (status {resp.status})" if resp is not None else "")
+            )
         if resp.status == 404:
             error = _codes(resp)
             resp.drain_conn()
@@ -273,34 +294,45 @@ class _Upload:
         if resp.status not in (201, 204):
             raise _codes(resp)
         answered = resp.headers.get("Docker-Content-Digest")
-        if answered and answered.partition(":")[0] == digest.partition(":")[0] and (
-                answered != digest):
-            raise DigestMismatch(f"the registry stored blob {digest} as {answered}",
-                                 expected=digest, actual=answered, what="blob")
+        if (
+            answered
+            and answered.partition(":")[0] == digest.partition(":")[0]
+            and (answered != digest)
+        ):
+            raise DigestMismatch(
+                f"the registry stored blob {digest} as {answered}",
+                expected=digest,
+                actual=answered,
+                what="blob",
+            )
         self.offset += len(body) if isinstance(body, bytes) else (length or 0)
         return Descriptor(_OCTET, digest, self.offset)
 
 
-def _streamed_put(up: _Upload, chunks: _Chunks, digest: str, *, size: int | None,
-                  source: _Source) -> Descriptor:
+def _streamed_put(
+    up: _Upload, chunks: _Chunks, digest: str, *, size: int | None, source: _Source
+) -> Descriptor:
     """The registry refused chunks: send the whole blob, streamed, in the closing PUT.
 
     The registry checks the digest in the URL against what arrives; ours is compared as
     well once it is sent.
     """
+
     def body() -> Iterator[bytes]:
         while (chunk := chunks.next()) is not None:
             yield chunk
 
     result = up.close(digest, body(), length=size if size is not None else source.length())
     if chunks.digest != digest:  # the registry should have refused it already
-        raise DigestMismatch(expected=digest, actual=chunks.digest,
-                             what=f"blob {digest} ({source.describe()})")
+        raise DigestMismatch(
+            expected=digest, actual=chunks.digest, what=f"blob {digest} ({source.describe()})"
+        )
     return result
 
 
-def blob_exists_in(t: Transport, repo: Repository, digest: str,
-                   scopes: Collection[Scope] = ()) -> Descriptor | None:
+def blob_exists_in(
+    t: Transport, repo: Repository, digest: str, scopes: Collection[Scope] = ()
+) -> Descriptor | None:
     """HEAD the blob in *repo*: its descriptor, or None when the registry answers 404."""
     url = t.url(f"/v2/{repo.path}/blobs/{digest}")
     resp = t.request("HEAD", url, scopes=scopes)

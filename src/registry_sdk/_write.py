@@ -59,8 +59,9 @@ CHECK_CONCURRENCY = 8
 _NON_DISTRIBUTABLE = ("nondistributable", "foreign")
 
 
-def _resolve(manifest: Manifest | ImageManifest | ImageIndex | bytes,
-             media_type: str | None) -> tuple[bytes, str, ImageManifest | ImageIndex]:
+def _resolve(
+    manifest: Manifest | ImageManifest | ImageIndex | bytes, media_type: str | None
+) -> tuple[bytes, str, ImageManifest | ImageIndex]:
     """The exact bytes to put, their media type and their content."""
     if isinstance(manifest, (ImageManifest, ImageIndex)):
         manifest = Manifest.from_model(manifest)  # serialised once, canonical JSON
@@ -69,11 +70,16 @@ def _resolve(manifest: Manifest | ImageManifest | ImageIndex | bytes,
     if isinstance(manifest, (bytes, bytearray, memoryview)):
         parsed = Manifest.parse(bytes(manifest), media_type=media_type)
         if media_type is None and parsed.content.media_type is None:
-            raise InvalidResponse("the manifest's media type is unknown: pass media_type= "
-                                  "(the JSON has no mediaType)", what="manifest")
+            raise InvalidResponse(
+                "the manifest's media type is unknown: pass media_type= "
+                "(the JSON has no mediaType)",
+                what="manifest",
+            )
         return parsed.raw, parsed.media_type, parsed.content
-    raise TypeError(f"a manifest is a Manifest, ImageManifest, ImageIndex or bytes, not "
-                    f"{type(manifest).__name__}")
+    raise TypeError(
+        f"a manifest is a Manifest, ImageManifest, ImageIndex or bytes, not "
+        f"{type(manifest).__name__}"
+    )
 
 
 def _write_scopes(repo: Repository) -> tuple[Scope, ...]:
@@ -86,8 +92,10 @@ def _references(content: ImageManifest | ImageIndex) -> list[tuple[str, str]]:
         refs = [("manifests", d.digest) for d in content.manifests]
     else:
         refs = [("blobs", content.config.digest)] + [
-            ("blobs", d.digest) for d in content.layers
-            if not (d.urls and any(m in d.media_type for m in _NON_DISTRIBUTABLE))]
+            ("blobs", d.digest)
+            for d in content.layers
+            if not (d.urls and any(m in d.media_type for m in _NON_DISTRIBUTABLE))
+        ]
     return list(dict.fromkeys(refs))
 
 
@@ -101,45 +109,60 @@ def _exists(t: Transport, repo: Repository, kind: str, digest: str) -> bool:
     return True
 
 
-def _missing(t: Transport, repo: Repository,
-             content: ImageManifest | ImageIndex) -> tuple[str, ...]:
+def _missing(
+    t: Transport, repo: Repository, content: ImageManifest | ImageIndex
+) -> tuple[str, ...]:
     refs = _references(content)
     if len(refs) <= 1:
         found = [_exists(t, repo, kind, digest) for kind, digest in refs]
     else:
-        with ThreadPoolExecutor(min(CHECK_CONCURRENCY, len(refs)),
-                                thread_name_prefix="registry-sdk-check") as pool:
+        with ThreadPoolExecutor(
+            min(CHECK_CONCURRENCY, len(refs)), thread_name_prefix="registry-sdk-check"
+        ) as pool:
             found = list(pool.map(lambda ref: _exists(t, repo, *ref), refs))
     return tuple(digest for (_, digest), ok in zip(refs, found, strict=True) if not ok)
 
 
-def _put(t: Transport, repo: Repository, reference: str, raw: bytes, *, media_type: str,
-         digest: str, scopes: Collection[Scope] = ()) -> bool:
+def _put(
+    t: Transport,
+    repo: Repository,
+    reference: str,
+    raw: bytes,
+    *,
+    media_type: str,
+    digest: str,
+    scopes: Collection[Scope] = (),
+) -> bool:
     """PUT the bytes; True when the registry answered `OCI-Subject` (referrers API)."""
     url = t.url(f"/v2/{repo.path}/manifests/{reference}")
-    resp = t.request("PUT", url, headers={"Content-Type": media_type}, body=raw,
-                     scopes=scopes)
+    resp = t.request("PUT", url, headers={"Content-Type": media_type}, body=raw, scopes=scopes)
     t.check(resp, 201, 200, 202, 204, method="PUT", url=url)
     resp.drain_conn()
     answered = resp.headers.get("Docker-Content-Digest")
-    if answered and answered.partition(":")[0] == digest.partition(":")[0] and (
-            answered != digest):
-        raise DigestMismatch(f"the registry stored manifest {digest} as {answered}",
-                             expected=digest, actual=answered, what="manifest")
+    if answered and answered.partition(":")[0] == digest.partition(":")[0] and (answered != digest):
+        raise DigestMismatch(
+            f"the registry stored manifest {digest} as {answered}",
+            expected=digest,
+            actual=answered,
+            what="manifest",
+        )
     return "OCI-Subject" in resp.headers
 
 
-def put_manifest(client: Client, target: Tag | Digest | Repository,
-                 manifest: Manifest | ImageManifest | ImageIndex | bytes, *,
-                 media_type: str | None = None) -> Descriptor:
+def put_manifest(
+    client: Client,
+    target: Tag | Digest | Repository,
+    manifest: Manifest | ImageManifest | ImageIndex | bytes,
+    *,
+    media_type: str | None = None,
+) -> Descriptor:
     """See [Client.put_manifest][registry_sdk.client.Client.put_manifest]."""
     raw, kind, content = _resolve(manifest, media_type)
     repo = target if isinstance(target, Repository) else target.repository
     algorithm = target.digest.partition(":")[0] if isinstance(target, Digest) else "sha256"
     digest = digest_of(raw, algorithm)
     if isinstance(target, Digest) and digest != target.digest:
-        raise DigestMismatch(expected=target.digest, actual=digest,
-                             what=f"manifest for {target}")
+        raise DigestMismatch(expected=target.digest, actual=digest, what=f"manifest for {target}")
     t = client.transport(repo)
     missing = _missing(t, repo, content)
     if missing:
@@ -147,8 +170,13 @@ def put_manifest(client: Client, target: Tag | Digest | Repository,
     return put_present(client, target, Manifest(digest, kind, raw, content))
 
 
-def put_present(client: Client, target: Tag | Digest | Repository, manifest: Manifest, *,
-                scopes: Collection[Scope] = ()) -> Descriptor:
+def put_present(
+    client: Client,
+    target: Tag | Digest | Repository,
+    manifest: Manifest,
+    *,
+    scopes: Collection[Scope] = (),
+) -> Descriptor:
     """PUT *manifest*'s bytes, everything it references being present (no HEADs here).
 
     For a caller that has just made sure of that itself (a copy checks or sends every
@@ -156,16 +184,21 @@ def put_present(client: Client, target: Tag | Digest | Repository, manifest: Man
     fallback index as `put_manifest` does. *scopes* are added to the PUT's.
     """
     repo = target if isinstance(target, Repository) else target.repository
-    raw, kind, content, digest = manifest.raw, manifest.media_type, manifest.content, \
-        manifest.digest
+    raw, kind, content, digest = (
+        manifest.raw,
+        manifest.media_type,
+        manifest.content,
+        manifest.digest,
+    )
     if isinstance(target, Digest) and digest != target.digest:
-        raise DigestMismatch(expected=target.digest, actual=digest,
-                             what=f"manifest for {target}")
+        raise DigestMismatch(expected=target.digest, actual=digest, what=f"manifest for {target}")
     t = client.transport(repo)
     reference = target.tag if isinstance(target, Tag) else digest
     has_referrers_api = (
         _put(t, repo, reference, raw, media_type=kind, digest=digest, scopes=scopes)
-        if scopes else _put(t, repo, reference, raw, media_type=kind, digest=digest))
+        if scopes
+        else _put(t, repo, reference, raw, media_type=kind, digest=digest)
+    )
     descriptor = Descriptor(kind, digest, len(raw))
     if content.subject is not None and not has_referrers_api:
         _add_referrer(client, t, repo, content.subject, _referrer_entry(descriptor, content))
@@ -176,8 +209,13 @@ def _referrer_entry(descriptor: Descriptor, content: ImageManifest | ImageIndex)
     artifact_type = content.artifact_type
     if artifact_type is None and isinstance(content, ImageManifest):
         artifact_type = content.config.media_type
-    return Descriptor(descriptor.media_type, descriptor.digest, descriptor.size,
-                      annotations=dict(content.annotations), artifact_type=artifact_type)
+    return Descriptor(
+        descriptor.media_type,
+        descriptor.digest,
+        descriptor.size,
+        annotations=dict(content.annotations),
+        artifact_type=artifact_type,
+    )
 
 
 def _fallback_tag(repo: Repository, subject: str) -> Tag:
@@ -195,8 +233,9 @@ def _read_fallback(client: Client, tag: Tag) -> tuple[Descriptor, ...]:
     return found.content.manifests if isinstance(found.content, ImageIndex) else ()
 
 
-def _add_referrer(client: Client, t: Transport, repo: Repository, subject: Descriptor,
-                  entry: Descriptor) -> None:
+def _add_referrer(
+    client: Client, t: Transport, repo: Repository, subject: Descriptor, entry: Descriptor
+) -> None:
     tag = _fallback_tag(repo, subject.digest)
     for _ in range(FALLBACK_ATTEMPTS):
         current = _read_fallback(client, tag)
@@ -208,9 +247,11 @@ def _add_referrer(client: Client, t: Transport, repo: Repository, subject: Descr
         if any(d.digest == entry.digest for d in _read_fallback(client, tag)):
             return
         log.debug("referrers index %s was replaced concurrently; merging again", tag)
-    raise ConcurrentUpdate(f"the referrers index {tag} kept being replaced by another "
-                           f"writer; {entry.digest} could not be added",
-                           reference=str(tag))
+    raise ConcurrentUpdate(
+        f"the referrers index {tag} kept being replaced by another "
+        f"writer; {entry.digest} could not be added",
+        reference=str(tag),
+    )
 
 
 def tag(client: Client, src: Tag | Digest, new_tag: str) -> Descriptor:
@@ -218,8 +259,7 @@ def tag(client: Client, src: Tag | Digest, new_tag: str) -> Descriptor:
     dst = src.repository.with_tag(new_tag)
     found = client.get_manifest(src)
     t = client.transport(src.repository)
-    _put(t, src.repository, dst.tag, found.raw, media_type=found.media_type,
-         digest=found.digest)
+    _put(t, src.repository, dst.tag, found.raw, media_type=found.media_type, digest=found.digest)
     return found.descriptor
 
 
@@ -238,8 +278,10 @@ def delete(client: Client, ref: Tag | Digest) -> None:
     resp.drain_conn()
     # distribution 2.8 answers a tag delete with a misleading 400 DIGEST_INVALID (it
     # parses the tag as a digest); others say 405 or UNSUPPORTED.
-    refused = isinstance(ref, Tag) and (resp.status in (405, 501) or (
-        resp.status == 400 and bool(set(error.codes) & _TAG_DELETE_REFUSED)))
+    refused = isinstance(ref, Tag) and (
+        resp.status in (405, 501)
+        or (resp.status == 400 and bool(set(error.codes) & _TAG_DELETE_REFUSED))
+    )
     if not refused or not isinstance(ref, Tag):
         raise error
     digest = client.head_manifest(ref).digest
@@ -247,7 +289,10 @@ def delete(client: Client, ref: Tag | Digest) -> None:
     raise UnsupportedOperation(
         f"{ref.registry} cannot delete a manifest by tag ({ref.familiar}); delete it by "
         f"digest instead: {use} (that removes every tag pointing at it)",
-        operation="delete tag", registry=ref.registry.name, use_instead=str(use))
+        operation="delete tag",
+        registry=ref.registry.name,
+        use_instead=str(use),
+    )
 
 
 def _error_of(resp: urllib3.BaseHTTPResponse, url: str) -> RegistryResponseError:

@@ -144,8 +144,9 @@ class Explanation:
     steps: tuple[str, ...]
 
     def __str__(self) -> str:
-        head = f"{self.target}: " + (f"credentials from {self.origin}" if self.origin
-                                     else "anonymous (no credentials found)")
+        head = f"{self.target}: " + (
+            f"credentials from {self.origin}" if self.origin else "anonymous (no credentials found)"
+        )
         return "\n".join([head, *(f"  - {s}" for s in self.steps)])
 
 
@@ -157,8 +158,9 @@ class DefaultKeychain:
         helper_timeout: seconds a credential helper may take.
     """
 
-    def __init__(self, env: Mapping[str, str] | None = None, *,
-                 helper_timeout: float = 30.0) -> None:
+    def __init__(
+        self, env: Mapping[str, str] | None = None, *, helper_timeout: float = 30.0
+    ) -> None:
         self._env = env
         self._timeout = helper_timeout
 
@@ -171,18 +173,25 @@ class DefaultKeychain:
             return [(explicit, partial(F.load, Path(explicit), docker_format=False))]
         home = F.home(env)
         config_home = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
-        paths = [(F.containers_auth_path(env), False, False),
-                 (config_home / "containers" / "auth.json", False, False),
-                 (F.docker_config_path(env), True, False),
-                 (home / ".dockercfg", True, True)]
+        paths = [
+            (F.containers_auth_path(env), False, False),
+            (config_home / "containers" / "auth.json", False, False),
+            (F.docker_config_path(env), True, False),
+            (home / ".dockercfg", True, True),
+        ]
         return [(str(p), partial(F.load, p, docker_format=d, legacy=leg)) for p, d, leg in paths]
 
     def _sources(self, env: Mapping[str, str]) -> list[tuple[str, Callable[[], F.AuthFile | None]]]:
         sources = self._files(env)
         inline = env.get("DOCKER_AUTH_CONFIG")
         if inline:
-            sources.insert(0, ("DOCKER_AUTH_CONFIG", partial(
-                F.parse, inline, "DOCKER_AUTH_CONFIG", docker_format=True)))
+            sources.insert(
+                0,
+                (
+                    "DOCKER_AUTH_CONFIG",
+                    partial(F.parse, inline, "DOCKER_AUTH_CONFIG", docker_format=True),
+                ),
+            )
         return sources
 
     def _lookup(self, target: Target, steps: list[str]) -> Credentials | None:
@@ -195,8 +204,9 @@ class DefaultKeychain:
                 continue
             helper = F.helper_for(file, registry)
             if helper is not None:
-                entry = F.run_helper(helper[0], helper[1], registry=registry,
-                                     timeout=self._timeout, env=env)
+                entry = F.run_helper(
+                    helper[0], helper[1], registry=registry, timeout=self._timeout, env=env
+                )
                 if entry is not None:
                     return attrs.evolve(entry, origin=f"{entry.origin} configured in {name}")
                 steps.append(f"{name}: helper docker-credential-{helper[0]} has nothing")
@@ -286,4 +296,3 @@ class MultiKeychain:
         if first_error is not None:
             raise first_error
         return ANONYMOUS
-

@@ -94,8 +94,9 @@ class _Parser:
         self.i = 0
 
     def error(self, message: str) -> InvalidChallenge:
-        return InvalidChallenge(f"{message} at position {self.i}", source=self.source,
-                                position=self.i)
+        return InvalidChallenge(
+            f"{message} at position {self.i}", source=self.source, position=self.i
+        )
 
     def skip(self, chars: str = _WS) -> None:
         while self.i < len(self.s) and self.s[self.i] in chars:
@@ -192,8 +193,9 @@ def parse_challenges(values: Iterable[str]) -> tuple[Challenge, ...]:
     result: list[Challenge] = []
     for value in values:
         if len(value) > MAX_HEADER_LENGTH:
-            raise InvalidChallenge("WWW-Authenticate header too long",
-                                   source=value[:64], position=MAX_HEADER_LENGTH)
+            raise InvalidChallenge(
+                "WWW-Authenticate header too long", source=value[:64], position=MAX_HEADER_LENGTH
+            )
         result.extend(_Parser(value).parse())
     # The Challenge objects share the parser's dicts; they are never mutated afterwards.
     return tuple(result)

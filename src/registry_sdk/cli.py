@@ -57,9 +57,14 @@ def _out(args: argparse.Namespace, value: object, text: str) -> None:
 
 def _cmd_parse(args: argparse.Namespace) -> int:
     ref = parse_reference(args.reference, strict=args.strict)
-    parts = {"canonical": str(ref), "familiar": ref.familiar, "registry": ref.registry.name,
-             "repository": ref.repository.path, "tag": ref.tag,
-             "digest": ref.digest if isinstance(ref, Digest) else None}
+    parts = {
+        "canonical": str(ref),
+        "familiar": ref.familiar,
+        "registry": ref.registry.name,
+        "repository": ref.repository.path,
+        "tag": ref.tag,
+        "digest": ref.digest if isinstance(ref, Digest) else None,
+    }
     print(json.dumps(parts, indent=2))
     return 0
 
@@ -83,15 +88,22 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
 def _cmd_manifest(args: argparse.Namespace) -> int:
     ref = parse_reference(args.reference)
     client = _client(args, ref.registry)
-    manifest = (client.get_manifest(ref) if args.platform is None
-                else client.get_image(ref, platform=args.platform))
+    manifest = (
+        client.get_manifest(ref)
+        if args.platform is None
+        else client.get_image(ref, platform=args.platform)
+    )
     if args.raw:
         sys.stdout.buffer.write(manifest.raw)
         return 0
     body = json.loads(manifest.raw)
     if args.json:
-        print(json.dumps({"digest": manifest.digest, "mediaType": manifest.media_type,
-                          "manifest": body}, indent=2))
+        print(
+            json.dumps(
+                {"digest": manifest.digest, "mediaType": manifest.media_type, "manifest": body},
+                indent=2,
+            )
+        )
     else:
         print(f"# {manifest.digest} ({manifest.media_type})")
         print(json.dumps(body, indent=2))
@@ -129,8 +141,10 @@ def _progress_bar() -> Progress | None:
         if event.total:
             filled = 30 * event.done // event.total
             bar = "#" * filled + "-" * (30 - filled)
-            sys.stderr.write(f"\r[{bar}] {event.done * 100 // event.total:3d}% "
-                             f"{event.done:,}/{event.total:,} bytes")
+            sys.stderr.write(
+                f"\r[{bar}] {event.done * 100 // event.total:3d}% "
+                f"{event.done:,}/{event.total:,} bytes"
+            )
         else:
             sys.stderr.write(f"\r{event.done:,} bytes")
         sys.stderr.flush()
@@ -142,9 +156,12 @@ def _cmd_blob(args: argparse.Namespace) -> int:
     ref = parse_reference(args.reference)
     if not isinstance(ref, Digest):
         end = len(args.reference)
-        raise InvalidReference("a blob is named by digest: REPOSITORY@sha256:...",
-                               kind=ReferenceErrorKind.INVALID_REFERENCE_FORMAT,
-                               source=args.reference, span=(end, end))
+        raise InvalidReference(
+            "a blob is named by digest: REPOSITORY@sha256:...",
+            kind=ReferenceErrorKind.INVALID_REFERENCE_FORMAT,
+            source=args.reference,
+            span=(end, end),
+        )
     target = Path(args.output)
     show = _progress_bar()
     try:  # verified; the file appears only if it matches
@@ -152,8 +169,11 @@ def _cmd_blob(args: argparse.Namespace) -> int:
     finally:
         if show is not None:
             sys.stderr.write("\n")
-    _out(args, {"digest": found.digest, "size": found.size, "path": str(target)},
-         f"{found.digest} -> {target}")
+    _out(
+        args,
+        {"digest": found.digest, "size": found.size, "path": str(target)},
+        f"{found.digest} -> {target}",
+    )
     return 0
 
 
@@ -175,14 +195,16 @@ def _cmd_login(args: argparse.Namespace) -> int:
     registry = Registry.parse(args.registry)
     password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else ""
     if not password:
-        raise CredentialsError("login needs the password on standard input "
-                               "(--password-stdin)")
-    t = Transport(registry, Basic(args.username, password), insecure=args.insecure,
-                  ca_certs=args.ca_cert)
+        raise CredentialsError("login needs the password on standard input (--password-stdin)")
+    t = Transport(
+        registry, Basic(args.username, password), insecure=args.insecure, ca_certs=args.ca_cert
+    )
     resp = t.request("GET", t.url("/v2/"))  # token exchange or basic check happens here
     if resp.status != 200:
-        raise AuthenticationError(f"login to {registry} failed: the registry answered "
-                                  f"{resp.status}", registry=registry.name)
+        raise AuthenticationError(
+            f"login to {registry} failed: the registry answered {resp.status}",
+            registry=registry.name,
+        )
     path = _auth_file(args.config)
     docker_hub = registry.name == "docker.io" and args.config == "docker"
     F.store(path, F.HUB_KEY if docker_hub else registry.name, args.username, password)
@@ -200,13 +222,20 @@ class _Parser(argparse.ArgumentParser):
 
 def _common_options(parser: argparse.ArgumentParser, default: object) -> None:
     """The options every command takes, before or after the command name."""
-    parser.add_argument("--insecure", action="store_true", default=default,
-                        help="allow plain http to this registry")
-    parser.add_argument("--ca-cert", metavar="FILE", default=default,
-                        help="CA bundle to verify TLS with")
+    parser.add_argument(
+        "--insecure", action="store_true", default=default, help="allow plain http to this registry"
+    )
+    parser.add_argument(
+        "--ca-cert", metavar="FILE", default=default, help="CA bundle to verify TLS with"
+    )
     parser.add_argument("--json", action="store_true", default=default, help="print JSON")
-    parser.add_argument("-v", "--verbose", action="store_true", default=default,
-                        help="show the auth flow on stderr (secrets redacted)")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default,
+        help="show the auth flow on stderr (secrets redacted)",
+    )
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -216,16 +245,21 @@ def _build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     _common_options(common, argparse.SUPPRESS)
     parser = _Parser(
-        prog="registry-sdk", description="Talk to OCI / Docker container registries.",
-        epilog="exit codes: 0 ok, 1 error, 2 bad input, 3 authentication refused, "
-               "4 not found")
+        prog="registry-sdk",
+        description="Talk to OCI / Docker container registries.",
+        epilog="exit codes: 0 ok, 1 error, 2 bad input, 3 authentication refused, 4 not found",
+    )
     _common_options(parser, None)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def add(name: str, func: Callable[[argparse.Namespace], int], text: str,
-            ) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=text, description=text, parents=[common],
-                           prog=f"registry-sdk {name}")
+    def add(
+        name: str,
+        func: Callable[[argparse.Namespace], int],
+        text: str,
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name, help=text, description=text, parents=[common], prog=f"registry-sdk {name}"
+        )
         p.set_defaults(func=func)
         return p
 
@@ -241,25 +275,41 @@ def _build_parser() -> argparse.ArgumentParser:
     p = add("manifest", _cmd_manifest, "show a manifest (verified against its digest)")
     p.add_argument("reference")
     p.add_argument("--raw", action="store_true", help="print the exact bytes")
-    p.add_argument("--platform", metavar="P", default=None,
-                   help="resolve an index to this platform's image (os/arch[/variant])")
-    p = add("config", _cmd_config,
-            "show an image's config (an index resolved by --platform), verified")
+    p.add_argument(
+        "--platform",
+        metavar="P",
+        default=None,
+        help="resolve an index to this platform's image (os/arch[/variant])",
+    )
+    p = add(
+        "config", _cmd_config, "show an image's config (an index resolved by --platform), verified"
+    )
     p.add_argument("reference")
-    p.add_argument("--platform", metavar="P", default=None,
-                   help="the platform to pick from an index (os/arch[/variant])")
+    p.add_argument(
+        "--platform",
+        metavar="P",
+        default=None,
+        help="the platform to pick from an index (os/arch[/variant])",
+    )
     p = add("digest", _cmd_digest, "print the digest a reference resolves to")
     p.add_argument("reference")
     p = add("blob", _cmd_blob, "download a blob, verified, to a file")
     p.add_argument("reference")
     p.add_argument("-o", "--output", required=True, metavar="FILE")
-    p = add("login", _cmd_login,
-            "check credentials against a registry, then store them as docker/podman do")
+    p = add(
+        "login",
+        _cmd_login,
+        "check credentials against a registry, then store them as docker/podman do",
+    )
     p.add_argument("registry")
     p.add_argument("-u", "--username", required=True)
     p.add_argument("--password-stdin", action="store_true")
-    p.add_argument("--config", choices=["docker", "podman"], default="docker",
-                   help="which file to write (default: docker's config.json)")
+    p.add_argument(
+        "--config",
+        choices=["docker", "podman"],
+        default="docker",
+        help="which file to write (default: docker's config.json)",
+    )
     from registry_sdk import _cli_copy, _cli_write  # noqa: PLC0415 (copy; push, tag, delete)
 
     _cli_write.register(add, _client)
@@ -275,8 +325,7 @@ def _exit_code(exc: RegistryError) -> int:
     if isinstance(exc, AuthenticationError):
         return EXIT_AUTH
     if isinstance(exc, RegistryResponseError):
-        return {401: EXIT_AUTH, 403: EXIT_AUTH, 404: EXIT_NOT_FOUND}.get(exc.status,
-                                                                         EXIT_ERROR)
+        return {401: EXIT_AUTH, 403: EXIT_AUTH, 404: EXIT_NOT_FOUND}.get(exc.status, EXIT_ERROR)
     return EXIT_ERROR
 
 

@@ -91,8 +91,7 @@ class Client:
         self._retries, self._timeout = retries, timeout
         self._user_agent, self._ca_certs = user_agent, ca_certs
         self._insecure = frozenset(Registry.parse(r).name for r in insecure)
-        self._pool = urllib3.PoolManager(ca_certs=ca_certs, cert_reqs="CERT_REQUIRED",
-                                         maxsize=16)
+        self._pool = urllib3.PoolManager(ca_certs=ca_certs, cert_reqs="CERT_REQUIRED", maxsize=16)
         self.token_cache = TokenCache()
         self._state = StateStore()
         self._transports: dict[tuple[str, object], Transport] = {}
@@ -105,8 +104,12 @@ class Client:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -132,27 +135,40 @@ class Client:
             transport = self._transports.get((registry.name, creds))
             if transport is None:
                 transport = Transport(
-                    registry, creds, pool=self._pool, token_cache=self.token_cache,
-                    state=self._state, insecure=registry.name in self._insecure,
-                    retries=self._retries, timeout=self._timeout,
-                    user_agent=self._user_agent, ca_certs=self._ca_certs)
+                    registry,
+                    creds,
+                    pool=self._pool,
+                    token_cache=self.token_cache,
+                    state=self._state,
+                    insecure=registry.name in self._insecure,
+                    retries=self._retries,
+                    timeout=self._timeout,
+                    user_agent=self._user_agent,
+                    ca_certs=self._ca_certs,
+                )
                 self._transports[(registry.name, creds)] = transport
             if len(self._by_target) >= _TARGET_CACHE_LIMIT:
                 self._by_target.clear()  # bounded: resolved again on next use
             self._by_target[str(target)] = transport
         return transport
 
-    def _resolve_again(self, target: Registry | Repository, refused: Transport) -> \
-            Transport | None:
+    def _resolve_again(self, target: Registry | Repository, refused: Transport) -> Transport | None:
         """After a refusal: the keychain's answer now, if it differs from the refused one."""
         creds = self.keychain.resolve(target).authorization()
         if creds == refused.authenticator.authorization():
             return None
         return self._bind(target, creds)
 
-    def send(self, target: Registry | Repository, method: str, url: str, *,
-             headers: dict[str, str] | None = None, body: Body | None = None,
-             preload_content: bool = True) -> tuple[urllib3.BaseHTTPResponse, Transport]:
+    def send(
+        self,
+        target: Registry | Repository,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        body: Body | None = None,
+        preload_content: bool = True,
+    ) -> tuple[urllib3.BaseHTTPResponse, Transport]:
         """Send through *target*'s transport; returns the response and the transport.
 
         When the registry (or its token server) refuses the credentials and the body can
@@ -163,8 +179,9 @@ class Client:
         refused: AuthenticationError | None = None
         resp: urllib3.BaseHTTPResponse | None = None
         try:
-            resp = t.request(method, url, headers=headers, body=body,
-                             preload_content=preload_content)
+            resp = t.request(
+                method, url, headers=headers, body=body, preload_content=preload_content
+            )
         except AuthenticationError as exc:
             refused = exc
         rewindable = body is None or isinstance(body, bytes)
@@ -177,11 +194,13 @@ class Client:
             return resp, t
         if resp is not None:
             resp.drain_conn()
-        return fresh.request(method, url, headers=headers, body=body,
-                             preload_content=preload_content), fresh
+        return fresh.request(
+            method, url, headers=headers, body=body, preload_content=preload_content
+        ), fresh
 
-    def check(self, resp: urllib3.BaseHTTPResponse, t: Transport, method: str, url: str,
-              *expected: int) -> None:
+    def check(
+        self, resp: urllib3.BaseHTTPResponse, t: Transport, method: str, url: str, *expected: int
+    ) -> None:
         """[check_error][registry_sdk.errors.check_error], with a 401 that says who.
 
         The Unauthorized names the user refused and where their credentials came from,
@@ -191,8 +210,9 @@ class Client:
 
     # ------------------------------------------------------------------- reading
 
-    def iter_tags(self, repo: Repository | str, *, page_size: int | None = None,
-                  max_pages: int | None = None) -> Iterator[str]:
+    def iter_tags(
+        self, repo: Repository | str, *, page_size: int | None = None, max_pages: int | None = None
+    ) -> Iterator[str]:
         """Yield the repository's tags page by page, following `Link: rel="next"`.
 
         *max_pages* stops quietly after that many pages; without it, pagination that
@@ -205,20 +225,34 @@ class Client:
         """All tags of *repo* (every page)."""
         return list(self.iter_tags(repo, page_size=page_size))
 
-    def iter_catalog(self, registry: Registry | str, *, page_size: int | None = None,
-                     max_pages: int | None = None) -> Iterator[str]:
+    def iter_catalog(
+        self,
+        registry: Registry | str,
+        *,
+        page_size: int | None = None,
+        max_pages: int | None = None,
+    ) -> Iterator[str]:
         """Yield the registry's repositories (`/v2/_catalog`), one page at a time."""
         registry = Registry.parse(registry) if isinstance(registry, str) else registry
         return _read.iter_catalog(self, registry, page_size, max_pages)
 
-    def catalog(self, registry: Registry | str, *, page_size: int | None = None,
-                max_pages: int | None = None) -> list[str]:
+    def catalog(
+        self,
+        registry: Registry | str,
+        *,
+        page_size: int | None = None,
+        max_pages: int | None = None,
+    ) -> list[str]:
         """The registry's repositories (`/v2/_catalog`, every page)."""
         return list(self.iter_catalog(registry, page_size=page_size, max_pages=max_pages))
 
-    def get_manifest(self, ref: Tag | Digest | str, *,
-                     accept: Collection[str] = MANIFEST_ACCEPT,
-                     max_size: int = MANIFEST_LIMIT) -> Manifest:
+    def get_manifest(
+        self,
+        ref: Tag | Digest | str,
+        *,
+        accept: Collection[str] = MANIFEST_ACCEPT,
+        max_size: int = MANIFEST_LIMIT,
+    ) -> Manifest:
         """Fetch and verify a manifest or index.
 
         By digest, the body must hash to that digest; by tag, it must match
@@ -262,8 +296,9 @@ class Client:
         """
         return _read.referrers(self, _read.as_digest(ref), artifact_type)
 
-    def get_image(self, ref: Tag | Digest | str, *,
-                  platform: Platform | str | None = None) -> Manifest:
+    def get_image(
+        self, ref: Tag | Digest | str, *, platform: Platform | str | None = None
+    ) -> Manifest:
         """The image manifest *ref* names for *platform*: never an index.
 
         ```python
@@ -289,8 +324,9 @@ class Client:
         """
         return _images.get_image(self, _read.as_ref(ref), platform)
 
-    def get_config(self, ref: Tag | Digest | str, *,
-                   platform: Platform | str | None = None) -> ImageConfig:
+    def get_config(
+        self, ref: Tag | Digest | str, *, platform: Platform | str | None = None
+    ) -> ImageConfig:
         """The config of the image *ref* names for *platform* (resolved as by get_image).
 
         The config blob is capped at the manifest limit (4 MiB) and verified by digest;
@@ -305,8 +341,9 @@ class Client:
         """
         return _images.get_config(self, _read.as_ref(ref), platform)
 
-    def download_blob(self, ref: Digest | str, path: str | os.PathLike[str], *,
-                      progress: Progress | None = None) -> Descriptor:
+    def download_blob(
+        self, ref: Digest | str, path: str | os.PathLike[str], *, progress: Progress | None = None
+    ) -> Descriptor:
         """Save a blob to *path*, verified, and return its descriptor.
 
         ```python
@@ -336,11 +373,16 @@ class Client:
         """The blob's descriptor when *ref*'s repository has it (one HEAD), else None."""
         return _push.blob_exists(self, Digest.parse(ref) if isinstance(ref, str) else ref)
 
-    def push_blob(self, repo: Repository | str,
-                  source: bytes | str | os.PathLike[str] | IO[bytes] | Iterable[bytes], *,
-                  digest: str | None = None, size: int | None = None,
-                  mount_from: Iterable[Repository | str] = (),
-                  progress: Progress | None = None) -> Descriptor:
+    def push_blob(
+        self,
+        repo: Repository | str,
+        source: bytes | str | os.PathLike[str] | IO[bytes] | Iterable[bytes],
+        *,
+        digest: str | None = None,
+        size: int | None = None,
+        mount_from: Iterable[Repository | str] = (),
+        progress: Progress | None = None,
+    ) -> Descriptor:
         """Upload a blob (bytes, a path, a binary file or an iterable of bytes).
 
         With the digest known up front (bytes; *digest* given; a path or seekable file,
@@ -358,8 +400,9 @@ class Client:
             RegistryResponseError, TransportError: as for every request.
         """
         repo = Repository.parse(repo) if isinstance(repo, str) else repo
-        return _push.push_blob(self, repo, source, digest=digest, size=size,
-                               mount_from=mount_from, progress=progress)
+        return _push.push_blob(
+            self, repo, source, digest=digest, size=size, mount_from=mount_from, progress=progress
+        )
 
     def mount_blob(self, src: Digest | str, dst: Repository | str) -> bool:
         """Mount blob *src* into *dst* (same registry): True when mounted.
@@ -367,12 +410,19 @@ class Client:
         When the registry opens an upload session instead, it is cancelled and the
         answer is False.
         """
-        return _push.mount_blob(self, Digest.parse(src) if isinstance(src, str) else src,
-                                Repository.parse(dst) if isinstance(dst, str) else dst)
+        return _push.mount_blob(
+            self,
+            Digest.parse(src) if isinstance(src, str) else src,
+            Repository.parse(dst) if isinstance(dst, str) else dst,
+        )
 
-    def put_manifest(self, target: Tag | Digest | Repository,
-                     manifest: Manifest | ImageManifest | ImageIndex | bytes, *,
-                     media_type: str | None = None) -> Descriptor:
+    def put_manifest(
+        self,
+        target: Tag | Digest | Repository,
+        manifest: Manifest | ImageManifest | ImageIndex | bytes,
+        *,
+        media_type: str | None = None,
+    ) -> Descriptor:
         """Put a manifest by tag, by digest, or by digest alone (a `Repository` target).
 
         A fetched `Manifest` is sent as its exact bytes, a model serialised once, raw
@@ -408,10 +458,16 @@ class Client:
         """Delete a blob from a repository."""
         _push.delete_blob(self, Digest.parse(ref) if isinstance(ref, str) else ref)
 
-    def copy(self, src: Tag | Digest | str, dst: Tag | Digest | Repository | str, *,
-             platforms: Platform | str | Iterable[Platform | str] | None = None,
-             referrers: bool = False, concurrency: int = 4,
-             progress: Progress | None = None) -> Descriptor:
+    def copy(
+        self,
+        src: Tag | Digest | str,
+        dst: Tag | Digest | Repository | str,
+        *,
+        platforms: Platform | str | Iterable[Platform | str] | None = None,
+        referrers: bool = False,
+        concurrency: int = 4,
+        progress: Progress | None = None,
+    ) -> Descriptor:
         """Copy an image, index or artifact from *src* to *dst*, digests kept.
 
         *dst* is a `Tag`, a `Digest`, or a `Repository` (then *src*'s tag is kept, or
@@ -433,9 +489,15 @@ class Client:
             RegistryResponseError: either registry refused.
             TransportError: a connection failed.
         """
-        return _copy.copy(self, _read.as_ref(src), _copy.as_destination(dst),
-                          platforms=platforms, referrers=referrers,
-                          concurrency=concurrency, progress=progress)
+        return _copy.copy(
+            self,
+            _read.as_ref(src),
+            _copy.as_destination(dst),
+            platforms=platforms,
+            referrers=referrers,
+            concurrency=concurrency,
+            progress=progress,
+        )
 
 
 _default: Client | None = None

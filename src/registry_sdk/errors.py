@@ -97,6 +97,7 @@ __all__ = [
     "check_error",
 ]
 
+
 # Show (and pickle) the classes under the public module, as httpx does for its exports.
 def _adopt(names: list[str]) -> None:
     for name in names:

@@ -95,8 +95,12 @@ OCI_EMPTY = "application/vnd.oci.empty.v1+json"
 ATTESTATION_MANIFEST = "attestation-manifest"
 
 _REFERENCE_TYPE = "vnd.docker.reference.type"
-_SCHEMA1 = frozenset({"application/vnd.docker.distribution.manifest.v1+json",
-                      "application/vnd.docker.distribution.manifest.v1+prettyjws"})
+_SCHEMA1 = frozenset(
+    {
+        "application/vnd.docker.distribution.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.v1+prettyjws",
+    }
+)
 
 
 @attrs.frozen
@@ -146,10 +150,15 @@ class Platform:
 
     def normalized(self) -> Platform:
         """This platform with containerd's normalisation applied (features kept)."""
-        arch, os, os_version, os_features, variant = _platform.normalize_fields(
-            self._fields())
-        return attrs.evolve(self, architecture=arch, os=os, os_version=os_version,
-                            os_features=os_features, variant=variant)
+        arch, os, os_version, os_features, variant = _platform.normalize_fields(self._fields())
+        return attrs.evolve(
+            self,
+            architecture=arch,
+            os=os,
+            os_version=os_version,
+            os_features=os_features,
+            variant=variant,
+        )
 
     def matches(self, wanted: Platform | str) -> bool:
         """Whether an image for this platform is what *wanted* asks for.
@@ -209,8 +218,11 @@ class Descriptor:
 
 #: The OCI empty descriptor: the two-byte blob `{}`, config of artifacts with no config.
 EMPTY_DESCRIPTOR = Descriptor(
-    OCI_EMPTY, "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
-    2, data="e30=")
+    OCI_EMPTY,
+    "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+    2,
+    data="e30=",
+)
 
 
 @attrs.frozen
@@ -238,9 +250,12 @@ def _is_platform_image(child: Descriptor) -> bool:
     # provenance and SBOM manifests with platform unknown/unknown, annotated as
     # attestations; nested indexes and entries without a platform cannot be chosen.
     p = child.platform
-    return (p is not None and child.media_type in MANIFEST_MEDIA_TYPES
-            and child.annotations.get(_REFERENCE_TYPE) != ATTESTATION_MANIFEST
-            and (p.os, p.architecture) != ("unknown", "unknown"))
+    return (
+        p is not None
+        and child.media_type in MANIFEST_MEDIA_TYPES
+        and child.annotations.get(_REFERENCE_TYPE) != ATTESTATION_MANIFEST
+        and (p.os, p.architecture) != ("unknown", "unknown")
+    )
 
 
 @attrs.frozen
@@ -267,8 +282,9 @@ class ImageIndex:
         Children that are not images of a platform (attestations, `unknown/unknown`,
         nested indexes, entries without a platform) are left out.
         """
-        return tuple(c.platform for c in self.manifests
-                     if c.platform is not None and _is_platform_image(c))
+        return tuple(
+            c.platform for c in self.manifests if c.platform is not None and _is_platform_image(c)
+        )
 
     def select(self, platform: Platform | str) -> Descriptor | None:
         """The first child, in index order, whose platform matches *platform*.
@@ -281,8 +297,11 @@ class ImageIndex:
         """
         wanted = as_platform(platform)
         for child in self.manifests:
-            if _is_platform_image(child) and child.platform is not None \
-                    and child.platform.matches(wanted):
+            if (
+                _is_platform_image(child)
+                and child.platform is not None
+                and child.platform.matches(wanted)
+            ):
                 return child
         return None
 
@@ -396,8 +415,9 @@ def dumps(model: ImageManifest | ImageIndex | Descriptor | ImageConfig) -> bytes
     """
     from registry_sdk import _convert  # noqa: PLC0415 (_convert imports this module)
 
-    return json.dumps(_convert.unstructure(model), ensure_ascii=False,
-                      separators=(",", ":")).encode()
+    return json.dumps(
+        _convert.unstructure(model), ensure_ascii=False, separators=(",", ":")
+    ).encode()
 
 
 def _kind(content: ImageManifest | ImageIndex) -> str:
@@ -422,8 +442,7 @@ class Manifest:
     """The decoded manifest or index."""
 
     @classmethod
-    def parse(cls, raw: bytes, *, media_type: str | None = None,
-              digest: str | None = None) -> Self:
+    def parse(cls, raw: bytes, *, media_type: str | None = None, digest: str | None = None) -> Self:
         """Decode manifest bytes, as fetched with a `Content-Type` (*media_type*).
 
         The kind is the media type's when it is a known one, else the body's
@@ -451,21 +470,23 @@ class Manifest:
         body_type = body_type if isinstance(body_type, str) else None
         known = MANIFEST_MEDIA_TYPES | INDEX_MEDIA_TYPES
         if content_type in known and body_type is not None and body_type != content_type:
-            raise InvalidResponse(f"manifest mediaType {body_type!r} disagrees with "
-                                  f"Content-Type {content_type!r}", what="manifest")
-        chosen = content_type if content_type in known else (
-            body_type or content_type)
+            raise InvalidResponse(
+                f"manifest mediaType {body_type!r} disagrees with Content-Type {content_type!r}",
+                what="manifest",
+            )
+        chosen = content_type if content_type in known else (body_type or content_type)
         if chosen in _SCHEMA1 or doc.get("schemaVersion") == 1:
-            raise InvalidResponse("Docker schema 1 manifests are not supported",
-                                  what="manifest")
+            raise InvalidResponse("Docker schema 1 manifests are not supported", what="manifest")
         is_index = chosen in INDEX_MEDIA_TYPES or (
-            chosen not in MANIFEST_MEDIA_TYPES and "manifests" in doc)
+            chosen not in MANIFEST_MEDIA_TYPES and "manifests" in doc
+        )
         if chosen not in known and not is_index and "config" not in doc:
-            raise InvalidResponse(f"unsupported manifest media type {chosen!r}",
-                                  what="manifest")
+            raise InvalidResponse(f"unsupported manifest media type {chosen!r}", what="manifest")
         content: ImageManifest | ImageIndex = (
-            _convert.structure(doc, ImageIndex, "index") if is_index
-            else _convert.structure(doc, ImageManifest, "manifest"))
+            _convert.structure(doc, ImageIndex, "index")
+            if is_index
+            else _convert.structure(doc, ImageManifest, "manifest")
+        )
         if digest is None:
             digest = _sha256(raw)
         else:
@@ -501,8 +522,12 @@ class Manifest:
         """
         if isinstance(self.content, ImageManifest):
             return self.content
-        raise ManifestKindMismatch(expected="image", found=_kind(self.content),
-                                   digest=self.digest, media_type=self.media_type)
+        raise ManifestKindMismatch(
+            expected="image",
+            found=_kind(self.content),
+            digest=self.digest,
+            media_type=self.media_type,
+        )
 
     @property
     def index(self) -> ImageIndex:
@@ -513,8 +538,12 @@ class Manifest:
         """
         if isinstance(self.content, ImageIndex):
             return self.content
-        raise ManifestKindMismatch(expected="index", found=_kind(self.content),
-                                   digest=self.digest, media_type=self.media_type)
+        raise ManifestKindMismatch(
+            expected="index",
+            found=_kind(self.content),
+            digest=self.digest,
+            media_type=self.media_type,
+        )
 
     @property
     def descriptor(self) -> Descriptor:

@@ -66,7 +66,6 @@ DIGEST_PATTERN: str = G.DIGEST
 REFERENCE_PATTERN: str = G.REFERENCE
 
 
-
 def __dir__() -> list[str]:
     return __all__
 
@@ -101,6 +100,7 @@ class Registry:
     __delattr__ = _frozen_delattr
     __match_args__ = ("name",)
     if TYPE_CHECKING:
+
         @property
         def name(self) -> str:
             """The host and optional port, e.g. `ghcr.io` or `localhost:5000`."""
@@ -139,14 +139,16 @@ class Registry:
             return cls(default_registry)
         G.check_length(source)
         if G.DOMAIN_RE.fullmatch(source) is None:
-            detail = ("a registry is host[:port], without a scheme" if "://" in source
-                      else "invalid domain")
+            detail = (
+                "a registry is host[:port], without a scheme"
+                if "://" in source
+                else "invalid domain"
+            )
             span = G._locate_in(source, 0, G._DOMAIN_CHARS)
             raise G.fail(_K.INVALID_REFERENCE_FORMAT, source, span, detail)
         if source == HUB_ALIAS:
             if strict:
-                raise G.fail(_K.NAME_NOT_CANONICAL, source, (0, len(source)),
-                             f"use {DOCKER_HUB!r}")
+                raise G.fail(_K.NAME_NOT_CANONICAL, source, (0, len(source)), f"use {DOCKER_HUB!r}")
             return cls(DOCKER_HUB)
         return cls(source)
 
@@ -161,8 +163,12 @@ class Registry:
             raise G.fail(_K.INVALID_REFERENCE_FORMAT, path, (0, 0), "empty repository path")
         path_, tag, digest = G.split_remainder(path, path, 0)
         if tag is not None or digest is not None:
-            raise G.fail(_K.INVALID_REFERENCE_FORMAT, path, (len(path_), len(path)),
-                         "a repository path has no tag or digest")
+            raise G.fail(
+                _K.INVALID_REFERENCE_FORMAT,
+                path,
+                (len(path_), len(path)),
+                "a repository path has no tag or digest",
+            )
         return Repository(self, path_)
 
     def catalog_scope(self) -> Scope:
@@ -180,6 +186,7 @@ class Repository:
     __delattr__ = _frozen_delattr
     __match_args__ = ("registry", "path")
     if TYPE_CHECKING:
+
         @property
         def registry(self) -> Registry:
             """The registry that holds the repository."""
@@ -195,8 +202,7 @@ class Repository:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return (self.path == other.path
-                and self.registry == other.registry)
+        return self.path == other.path and self.registry == other.registry
 
     def __hash__(self) -> int:
         return hash((Repository, self.registry.name, self.path))
@@ -222,8 +228,12 @@ class Repository:
         domain, path, tag, digest = normalise(source, strict, default_registry)
         if tag is not None or digest is not None:
             start = suffix_start(source, tag, digest)
-            raise G.fail(_K.INVALID_REFERENCE_FORMAT, source, (start, len(source)),
-                         "a repository has no tag or digest")
+            raise G.fail(
+                _K.INVALID_REFERENCE_FORMAT,
+                source,
+                (start, len(source)),
+                "a repository has no tag or digest",
+            )
         return cls(_registry(domain), path)
 
     @property
@@ -233,7 +243,7 @@ class Repository:
             return str(self)
         path = self.path
         if path.startswith(LIBRARY) and path.count("/") == 1:
-            return path[len(LIBRARY):]
+            return path[len(LIBRARY) :]
         first = path.partition("/")[0]
         # Upstream's FamiliarName drops docker.io even when the first component would be
         # read back as a domain ("docker.io/foo.bar/baz" -> "foo.bar/baz"); we keep it,
@@ -273,16 +283,15 @@ class Repository:
         """All tags of this repository (every page), through *client* or the default."""
         return self.list_tags(client=client)
 
-    def list_tags(self, *, page_size: int | None = None,
-                  client: Client | None = None) -> list[str]:
+    def list_tags(self, *, page_size: int | None = None, client: Client | None = None) -> list[str]:
         """All tags, asking for *page_size* per page."""
         return _client(client).list_tags(self, page_size=page_size)
 
-    def get_manifest(self, reference: str = "latest", *,
-                     client: Client | None = None) -> Manifest:
+    def get_manifest(self, reference: str = "latest", *, client: Client | None = None) -> Manifest:
         """The verified manifest of *reference*, a tag (`v1`) or a digest (`sha256:…`)."""
-        ref: Tag | Digest = (self.with_digest(reference) if ":" in reference
-                             else self.with_tag(reference))
+        ref: Tag | Digest = (
+            self.with_digest(reference) if ":" in reference else self.with_tag(reference)
+        )
         return _client(client).get_manifest(ref)
 
 
@@ -294,6 +303,7 @@ class Tag:
     __delattr__ = _frozen_delattr
     __match_args__ = ("repository", "tag")
     if TYPE_CHECKING:
+
         @property
         def repository(self) -> Repository:
             """The repository the tag belongs to."""
@@ -309,8 +319,7 @@ class Tag:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return (self.tag == other.tag
-                and self.repository == other.repository)
+        return self.tag == other.tag and self.repository == other.repository
 
     def __hash__(self) -> int:
         return hash((Tag, self.repository, self.tag))
@@ -349,12 +358,17 @@ class Tag:
         default_tag: str = "latest",
     ) -> Tag:
         """Parse a tag reference; without a tag, *default_tag* (an error when strict)."""
-        ref = parse_reference(source, strict=strict, default_registry=default_registry,
-                              default_tag=default_tag)
+        ref = parse_reference(
+            source, strict=strict, default_registry=default_registry, default_tag=default_tag
+        )
         if isinstance(ref, Digest):
             start = len(source) - len(ref.digest) - 1
-            raise G.fail(_K.INVALID_REFERENCE_FORMAT, source, (start, len(source)),
-                         "a tag reference has no digest")
+            raise G.fail(
+                _K.INVALID_REFERENCE_FORMAT,
+                source,
+                (start, len(source)),
+                "a tag reference has no digest",
+            )
         return ref
 
 
@@ -370,6 +384,7 @@ class Digest:
     __delattr__ = _frozen_delattr
     __match_args__ = ("repository", "digest", "tag")
     if TYPE_CHECKING:
+
         @property
         def repository(self) -> Repository:
             """The repository the digest belongs to."""
@@ -390,8 +405,7 @@ class Digest:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return (self.digest == other.digest
-                and self.repository == other.repository)
+        return self.digest == other.digest and self.repository == other.repository
 
     def __hash__(self) -> int:
         return hash((Digest, self.repository, self.digest))
@@ -400,8 +414,10 @@ class Digest:
         return self.__class__, (self.repository, self.digest, self.tag)
 
     def __repr__(self) -> str:
-        return (f"{self.__class__.__name__}(repository={self.repository!r}, "
-                f"digest={self.digest!r}, tag={self.tag!r})")
+        return (
+            f"{self.__class__.__name__}(repository={self.repository!r}, "
+            f"digest={self.digest!r}, tag={self.tag!r})"
+        )
 
     def __str__(self) -> str:
         return f"{self.repository}@{self.digest}"
@@ -428,8 +444,9 @@ class Digest:
         """Parse a digest reference; *source* must contain `@algorithm:hex`."""
         domain, path, tag, digest = normalise(source, strict, default_registry)
         if digest is None:
-            raise G.fail(_K.INVALID_REFERENCE_FORMAT, source, (len(source), len(source)),
-                         "missing digest")
+            raise G.fail(
+                _K.INVALID_REFERENCE_FORMAT, source, (len(source), len(source)), "missing digest"
+            )
         return cls(Repository(_registry(domain), path), digest, tag)
 
 
@@ -457,8 +474,7 @@ def parse_reference(
         return _new_digest(repo, digest, tag)
     if tag is None:
         if strict:
-            raise G.fail(_K.NAME_NOT_CANONICAL, source, (len(source), len(source)),
-                         "missing tag")
+            raise G.fail(_K.NAME_NOT_CANONICAL, source, (len(source), len(source)), "missing tag")
         if default_tag != "latest" and G.TAG_RE.fullmatch(default_tag) is None:
             raise G.fail(_K.TAG_INVALID_FORMAT, default_tag, (0, len(default_tag)))
         tag = default_tag

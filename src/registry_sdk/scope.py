@@ -105,7 +105,7 @@ class Scope:
         first, last = source.find(":"), source.rfind(":")
         if first < 0 or first == last:
             raise InvalidScope("a scope is type:name:actions", source=source)
-        rtype, name, actions = source[:first], source[first + 1:last], source[last + 1:]
+        rtype, name, actions = source[:first], source[first + 1 : last], source[last + 1 :]
         if not _TYPE_RE.fullmatch(rtype):
             raise InvalidScope(f"invalid resource type {rtype!r}", source=source)
         if len(name) > G.MAX_INPUT_LENGTH or not _NAME_RE.fullmatch(name):
@@ -143,8 +143,13 @@ def scope_for_request(method: str, path: str) -> Scope | None:
     if match is None:
         return None
     method = method.upper()
-    actions = ((Action.PULL, Action.PUSH) if method in _PUSH_METHODS
-               else (Action.DELETE,) if method == "DELETE" else (Action.PULL,))
+    actions = (
+        (Action.PULL, Action.PUSH)
+        if method in _PUSH_METHODS
+        else (Action.DELETE,)
+        if method == "DELETE"
+        else (Action.PULL,)
+    )
     return Scope.repository(match.group(1), *actions)
 
 

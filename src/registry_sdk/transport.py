@@ -185,8 +185,11 @@ class Transport:
         self.insecure = insecure
         self._pool = pool or urllib3.PoolManager(ca_certs=ca_certs, cert_reqs="CERT_REQUIRED")
         self._retries = retries or default_retries()
-        self._timeout = (urllib3.Timeout(timeout) if isinstance(timeout, int | float)
-                         else timeout or DEFAULT_TIMEOUT)
+        self._timeout = (
+            urllib3.Timeout(timeout)
+            if isinstance(timeout, int | float)
+            else timeout or DEFAULT_TIMEOUT
+        )
         agent = f"registry-sdk/{_VERSION}"
         self.user_agent = f"{user_agent} {agent}" if user_agent else agent
         self._cache = token_cache or TokenCache()
@@ -254,20 +257,31 @@ class Transport:
         if netloc != self._host:
             if not allow_other_host:
                 shown = urlsplit(redact_url(url)).netloc  # no userinfo password
-                raise SecurityError(f"{shown} is not this transport's registry {self._host}",
-                                    rule="cross-host", url=url)
-            resp, _ = self._send(Request(method, url, base, body, rewind=rewind),
-                                 preload_content, _replayable(body))
+                raise SecurityError(
+                    f"{shown} is not this transport's registry {self._host}",
+                    rule="cross-host",
+                    url=url,
+                )
+            resp, _ = self._send(
+                Request(method, url, base, body, rewind=rewind), preload_content, _replayable(body)
+            )
             return resp
         state = self._store.get(self.registry.name)
         if state.plain_http and url.startswith("https://"):
-            url = "http://" + url[len("https://"):]
+            url = "http://" + url[len("https://") :]
         replayable = _replayable(body)
-        ctx = Context(self.registry.name, self._host, self._credentials(),
-                      state, self._needed(method, url, scopes), replayable,
-                      self._oauth_password)
-        request = Request(method, url, base, body, budget=ERROR_BODY_LIMIT,
-                          when=BodyWhen.ERRORS, rewind=rewind)
+        ctx = Context(
+            self.registry.name,
+            self._host,
+            self._credentials(),
+            state,
+            self._needed(method, url, scopes),
+            replayable,
+            self._oauth_password,
+        )
+        request = Request(
+            method, url, base, body, budget=ERROR_BODY_LIMIT, when=BodyWhen.ERRORS, rewind=rewind
+        )
         return self._drive(registry_flow(request, ctx), preload_content, replayable)
 
     def _credentials(self) -> Credentials:
@@ -295,8 +309,9 @@ class Transport:
             self._needed_cache[key] = need
         return need
 
-    def check(self, response: urllib3.BaseHTTPResponse, *expected: int, method: str = "",
-              url: str = "") -> None:
+    def check(
+        self, response: urllib3.BaseHTTPResponse, *expected: int, method: str = "", url: str = ""
+    ) -> None:
         """[check_error][registry_sdk.errors.check_error], with a 401 that says who.
 
         The message names the URL that answered; an
@@ -315,8 +330,9 @@ class Transport:
 
     # ------------------------------------------------------------------ driving
 
-    def _drive(self, flow: Generator[Step, Any, None], preload: bool,
-               replayable: bool) -> urllib3.BaseHTTPResponse:
+    def _drive(
+        self, flow: Generator[Step, Any, None], preload: bool, replayable: bool
+    ) -> urllib3.BaseHTTPResponse:
         """Step a registry flow; returns the response it ends on."""
         last: urllib3.BaseHTTPResponse | None = None
         sent: Request | None = None
@@ -348,8 +364,9 @@ class Transport:
             return self._load(last, sent, replayable)
         return last
 
-    def _load(self, resp: urllib3.BaseHTTPResponse, request: Request,
-              replayable: bool) -> urllib3.BaseHTTPResponse:
+    def _load(
+        self, resp: urllib3.BaseHTTPResponse, request: Request, replayable: bool
+    ) -> urllib3.BaseHTTPResponse:
         """Read a final response's body into memory, as the caller asked (capped, rule 5).
 
         At most PRELOAD_LIMIT bytes. A connection broken while reading is sent again
@@ -376,11 +393,13 @@ class Transport:
         raise failure
 
     @staticmethod
-    def _read_whole(resp: urllib3.BaseHTTPResponse,
-                    request: Request) -> urllib3.BaseHTTPResponse:
+    def _read_whole(resp: urllib3.BaseHTTPResponse, request: Request) -> urllib3.BaseHTTPResponse:
         length = resp.headers.get("Content-Length", "")
-        if request.method == "HEAD" or resp.status in (204, 304) or (
-                length.isdigit() and int(length) <= PRELOAD_LIMIT):
+        if (
+            request.method == "HEAD"
+            or resp.status in (204, 304)
+            or (length.isdigit() and int(length) <= PRELOAD_LIMIT)
+        ):
             # The cheap path: urllib3 reads exactly the announced length.
             broken = False
             try:
@@ -389,21 +408,31 @@ class Transport:
                 resp.close()
                 broken = True
             if broken:  # raised outside the except: urllib3's message holds the URL
-                raise TransportError(f"{request.method} {redact_url(request.url)}: "
-                                     "connection broken while reading the response",
-                                     method=request.method, url=request.url)
+                raise TransportError(
+                    f"{request.method} {redact_url(request.url)}: "
+                    "connection broken while reading the response",
+                    method=request.method,
+                    url=request.url,
+                )
             return resp
-        body, over = read_upto(resp, PRELOAD_LIMIT, "response body", method=request.method,
-                               url=request.url)
+        body, over = read_upto(
+            resp, PRELOAD_LIMIT, "response body", method=request.method, url=request.url
+        )
         if over:
             raise InvalidResponse(
                 f"{request.method} {redact_url(request.url)}: the response body is larger "
                 f"than {PRELOAD_LIMIT} bytes (stream it: preload_content=False)",
-                what="response body")
+                what="response body",
+            )
         return urllib3.HTTPResponse(
-            body=body, headers=resp.headers, status=resp.status, reason=resp.reason,
-            preload_content=True, request_method=request.method,
-            request_url=getattr(resp, "url", None) or request.url)
+            body=body,
+            headers=resp.headers,
+            status=resp.status,
+            reason=resp.reason,
+            preload_content=True,
+            request_method=request.method,
+            request_url=getattr(resp, "url", None) or request.url,
+        )
 
     def _answer(self, step: Step) -> object:
         """The answer to a step that is not a request: a token, or None after Learn."""
@@ -426,13 +455,20 @@ class Transport:
             if token is None:
                 # The state may have changed while we waited (a rotated refresh token).
                 state = self._store.get(self.registry.name)
-                refresh = state.refresh_tokens.get(step.exchange.credentials,
-                                                   step.exchange.refresh_token)
-                token = self._run(exchange_flow(attrs.evolve(
-                    step.exchange, refresh_token=refresh, clock=cache.now)))
+                refresh = state.refresh_tokens.get(
+                    step.exchange.credentials, step.exchange.refresh_token
+                )
+                token = self._run(
+                    exchange_flow(
+                        attrs.evolve(step.exchange, refresh_token=refresh, clock=cache.now)
+                    )
+                )
                 cache.put(key, token)
-                log.debug("token for %s (%s)", self.registry.name,
-                          " ".join(str(s) for s in step.exchange.scopes))
+                log.debug(
+                    "token for %s (%s)",
+                    self.registry.name,
+                    " ".join(str(s) for s in step.exchange.scopes),
+                )
         return token
 
     def _run(self, flow: Generator[Step, Any, _R]) -> _R:
@@ -455,50 +491,73 @@ class Transport:
         finally:
             flow.close()
 
-    def _view(self, request: Request, raw: urllib3.BaseHTTPResponse, answered: str,
-              preload: bool) -> tuple[Response, urllib3.BaseHTTPResponse]:
+    def _view(
+        self, request: Request, raw: urllib3.BaseHTTPResponse, answered: str, preload: bool
+    ) -> tuple[Response, urllib3.BaseHTTPResponse]:
         """The flow's view of *raw*, and the response to keep (replayed when read)."""
         wanted = request.when is BodyWhen.ALWAYS or (
-            request.when is BodyWhen.ERRORS and raw.status >= 400)
+            request.when is BodyWhen.ERRORS and raw.status >= 400
+        )
         if not wanted or request.method == "HEAD":
             return Response(raw.status, raw.headers, answered), raw
-        body, truncated = read_upto(raw, request.budget, "response body",
-                                    method=request.method, url=answered)
+        body, truncated = read_upto(
+            raw, request.budget, "response body", method=request.method, url=answered
+        )
         replay = urllib3.HTTPResponse(
-            body=body if preload else io.BytesIO(body), headers=raw.headers,
-            status=raw.status, reason=raw.reason, preload_content=preload,
-            request_method=request.method, request_url=answered)
+            body=body if preload else io.BytesIO(body),
+            headers=raw.headers,
+            status=raw.status,
+            reason=raw.reason,
+            preload_content=preload,
+            request_method=request.method,
+            request_url=answered,
+        )
         return Response(raw.status, raw.headers, answered, body, truncated), replay
 
     # ------------------------------------------------------------------ sending
 
     def _check_plain_http(self, url: str) -> None:
         parts = urlsplit(url)
-        if parts.scheme == "http" and not self.insecure and not T.is_loopback_host(
-                parts.hostname or ""):
+        if (
+            parts.scheme == "http"
+            and not self.insecure
+            and not T.is_loopback_host(parts.hostname or "")
+        ):
             shown = urlsplit(redact_url(url)).netloc  # no userinfo password
             raise SecurityError(
                 f"refusing plain http to {shown}: not loopback and not marked insecure",
-                rule="plain-http", url=url)
+                rule="plain-http",
+                url=url,
+            )
 
-    def _send(self, request: Request, preload: bool,
-              replayable: bool) -> tuple[urllib3.BaseHTTPResponse, str]:
+    def _send(
+        self, request: Request, preload: bool, replayable: bool
+    ) -> tuple[urllib3.BaseHTTPResponse, str]:
         """Send, following redirects when the request asks.
 
         Returns the response and the URL that answered. `Authorization` never crosses
         to another host.
         """
-        method, url, headers, body, rewind = (request.method, request.url,
-                                              dict(request.headers), request.body,
-                                              request.rewind)
+        method, url, headers, body, rewind = (
+            request.method,
+            request.url,
+            dict(request.headers),
+            request.body,
+            request.rewind,
+        )
         origin = urlsplit(url).netloc
         sending = request
         for _ in range(MAX_REDIRECTS + 1):
             self._check_plain_http(url)
             resp, url = self._send_once(sending, preload, replayable)
             if log.isEnabledFor(logging.DEBUG):  # redacting costs more than a cheap request
-                log.debug("%s %s -> %s%s", method, redact_url(url), resp.status,
-                          " (with credentials)" if "Authorization" in headers else "")
+                log.debug(
+                    "%s %s -> %s%s",
+                    method,
+                    redact_url(url),
+                    resp.status,
+                    " (with credentials)" if "Authorization" in headers else "",
+                )
             if not request.follow or resp.status not in REDIRECT_STATUSES:
                 return resp, url
             location = resp.headers.get("Location")
@@ -516,11 +575,13 @@ class Transport:
             if resp.status == 303:
                 method, body, rewind = "GET", None, None
             sending = Request(method, url, headers, body, rewind=rewind)
-        raise TransportError(f"{method} {redact_url(url)}: too many redirects", method=method,
-                             url=url)
+        raise TransportError(
+            f"{method} {redact_url(url)}: too many redirects", method=method, url=url
+        )
 
-    def _send_once(self, request: Request, preload: bool,
-                   replayable: bool) -> tuple[urllib3.BaseHTTPResponse, str]:
+    def _send_once(
+        self, request: Request, preload: bool, replayable: bool
+    ) -> tuple[urllib3.BaseHTTPResponse, str]:
         """One request and urllib3's retries; returns the response and the URL used.
 
         A loopback registry not marked insecure is tried over https first; when the
@@ -532,17 +593,18 @@ class Transport:
         retries: urllib3.Retry | bool = self._retries if replayable else False
         on_registry = url.startswith("https://") and urlsplit(url).netloc == self._host
         if on_registry and self._store.get(self.registry.name).plain_http:
-            url = "http://" + url[len("https://"):]  # learned since the flow built it
+            url = "http://" + url[len("https://") :]  # learned since the flow built it
             on_registry = False
         try:
             return self._urlopen(request, url, preload, retries), url
         except _Urllib3Error as exc:
             error = transport_error(exc, method, url)
-            fall_back = (on_registry and self._loopback and not self.insecure
-                         and speaks_plain_http(exc))
+            fall_back = (
+                on_registry and self._loopback and not self.insecure and speaks_plain_http(exc)
+            )
         if not fall_back:
             raise error
-        plain = "http://" + url[len("https://"):]
+        plain = "http://" + url[len("https://") :]
         try:
             resp = self._urlopen(request, plain, preload, retries)
         except _Urllib3Error:
@@ -553,13 +615,21 @@ class Transport:
         log.debug("%s answers in plain http: using http for it from now on", self._host)
         return resp, plain
 
-    def _urlopen(self, request: Request, url: str, preload: bool,
-                 retries: urllib3.Retry | bool) -> urllib3.BaseHTTPResponse:
+    def _urlopen(
+        self, request: Request, url: str, preload: bool, retries: urllib3.Retry | bool
+    ) -> urllib3.BaseHTTPResponse:
         if request.rewind is not None:
             request.body.seek(request.rewind)  # every attempt sends the whole body
         return self._proxies.pool_for(url).request(
-            request.method, url, headers=dict(request.headers), body=request.body,
-            retries=retries, timeout=self._timeout, redirect=False, preload_content=preload)
+            request.method,
+            url,
+            headers=dict(request.headers),
+            body=request.body,
+            retries=retries,
+            timeout=self._timeout,
+            redirect=False,
+            preload_content=preload,
+        )
 
 
 def _refusal(exc: Unauthorized, t: Transport) -> Unauthorized:
@@ -568,15 +638,26 @@ def _refusal(exc: Unauthorized, t: Transport) -> Unauthorized:
     detail = "; ".join(str(d) for d in exc.diagnostics) or "authentication required"
     where = " ".join(p for p in (exc.method, exc.url) if p)
     if creds.is_anonymous:
-        message = (f"{where}: {t.registry} requires authentication, and no credentials "
-                   f"were found for it (the request was anonymous; log in with "
-                   f"`registry-sdk login` or `docker login`): {detail}")
+        message = (
+            f"{where}: {t.registry} requires authentication, and no credentials "
+            f"were found for it (the request was anonymous; log in with "
+            f"`registry-sdk login` or `docker login`): {detail}"
+        )
     elif ErrorCode.DENIED in exc.codes:
-        message = (f"{where}: {t.registry} accepted {creds.description} but did not grant "
-                   f"this access (pull, push or delete on the repository): {detail}")
+        message = (
+            f"{where}: {t.registry} accepted {creds.description} but did not grant "
+            f"this access (pull, push or delete on the repository): {detail}"
+        )
     else:
         message = f"{where}: {t.registry} refused {creds.description}: {detail}"
-    return Unauthorized(message, status=exc.status, diagnostics=exc.diagnostics,
-                        method=exc.method, url=exc.url, retry_after=exc.retry_after,
-                        registry=t.registry.name, username=creds.username,
-                        origin=creds.origin)
+    return Unauthorized(
+        message,
+        status=exc.status,
+        diagnostics=exc.diagnostics,
+        method=exc.method,
+        url=exc.url,
+        retry_after=exc.retry_after,
+        registry=t.registry.name,
+        username=creds.username,
+        origin=creds.origin,
+    )

@@ -45,12 +45,12 @@ def test_both_refusals_share_one_family() -> None:
     assert issubclass(TokenExchangeError, AuthenticationError)
 
 
-def test_basic_wrong_password_names_user_and_file(basic_registry: RunningRegistry,
-                                                  tmp_path: Path) -> None:
+def test_basic_wrong_password_names_user_and_file(
+    basic_registry: RunningRegistry, tmp_path: Path
+) -> None:
     """Basic registry, wrong stored password: Unauthorized naming alice and the file."""
     env = config(tmp_path, basic_registry.address, "alice", "wrong-SECRET")
-    with Client(keychain=DefaultKeychain(env)) as client, \
-            pytest.raises(Unauthorized) as info:
+    with Client(keychain=DefaultKeychain(env)) as client, pytest.raises(Unauthorized) as info:
         client.list_tags(f"{basic_registry.address}/team/app")
     exc = info.value
     assert exc.status == 401
@@ -60,24 +60,27 @@ def test_basic_wrong_password_names_user_and_file(basic_registry: RunningRegistr
     assert "SECRET" not in str(exc)
 
 
-def test_basic_anonymous_says_no_credentials_were_found(basic_registry: RunningRegistry,
-                                                        tmp_path: Path) -> None:
+def test_basic_anonymous_says_no_credentials_were_found(
+    basic_registry: RunningRegistry, tmp_path: Path
+) -> None:
     """Nothing stored: the message says the request was anonymous."""
-    with Client(keychain=DefaultKeychain({"HOME": str(tmp_path)})) as client, \
-            pytest.raises(Unauthorized) as info:
+    with (
+        Client(keychain=DefaultKeychain({"HOME": str(tmp_path)})) as client,
+        pytest.raises(Unauthorized) as info,
+    ):
         client.list_tags(f"{basic_registry.address}/team/app")
     assert "no credentials were found" in str(info.value)
     assert info.value.username == ""
 
 
-def test_token_wrong_password_is_an_authentication_error(token_stack: Stack,
-                                                        tmp_path: Path) -> None:
+def test_token_wrong_password_is_an_authentication_error(
+    token_stack: Stack, tmp_path: Path
+) -> None:
     """Token registry, wrong stored password: the token server's refusal is an
     AuthenticationError naming alice and the file (not a bare 'answered 401')."""
     reg, _ = token_stack
     env = config(tmp_path, reg.address, "alice", "wrong-SECRET")
-    with Client(keychain=DefaultKeychain(env)) as client, \
-            pytest.raises(TokenExchangeError) as info:
+    with Client(keychain=DefaultKeychain(env)) as client, pytest.raises(TokenExchangeError) as info:
         client.list_tags(f"{reg.address}/alice/app")
     exc = info.value
     assert exc.status == 401
@@ -88,10 +91,15 @@ def test_token_wrong_password_is_an_authentication_error(token_stack: Stack,
 def test_token_anonymous_on_a_private_repository(token_stack: Stack, tmp_path: Path) -> None:
     """Anonymous pull of a private repository: Unauthorized, saying no credentials."""
     reg, _ = token_stack
-    image(Transport(reg.address, Basic("alice", USERS["alice"])),
-          Repository.parse(f"{reg.address}/alice/private"), "v1")
-    with Client(keychain=DefaultKeychain({"HOME": str(tmp_path)})) as client, \
-            pytest.raises(Unauthorized) as info:
+    image(
+        Transport(reg.address, Basic("alice", USERS["alice"])),
+        Repository.parse(f"{reg.address}/alice/private"),
+        "v1",
+    )
+    with (
+        Client(keychain=DefaultKeychain({"HOME": str(tmp_path)})) as client,
+        pytest.raises(Unauthorized) as info,
+    ):
         client.list_tags(f"{reg.address}/alice/private")
     assert "no credentials were found" in str(info.value)
 
@@ -111,23 +119,27 @@ printf '{{"ServerURL":"%s","Username":"alice","Secret":"%s"}}' "$(cat)" "$(cat {
 def rotate(reg: RunningRegistry, password: str) -> None:
     """Rewrite the registry's htpasswd; distribution 2.8 reloads it."""
     (reg.root / "htpasswd").write_text(
-        f"alice:{bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode()}\n")
+        f"alice:{bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode()}\n"
+    )
     time.sleep(1.5)
 
 
 def test_client_asks_the_keychain_again_after_a_refusal(
-        tmp_path_factory: pytest.TempPathFactory) -> None:
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     """Password rotated on the registry and in the helper: the Client's next request is
     refused once, the keychain is asked again, and the retry with the new password works.
     When the helper still has the old password, the refusal stands (asked once more)."""
-    reg = start_registry(tmp_path_factory.mktemp("rotating"),
-                         users={"alice": "pw1-SECRET"})
+    reg = start_registry(tmp_path_factory.mktemp("rotating"), users={"alice": "pw1-SECRET"})
     folder = tmp_path_factory.mktemp("helper")
     rotating_helper(folder)
     (folder / "current").write_text("pw1-SECRET")
     (folder / "config.json").write_text(json.dumps({"credHelpers": {reg.address: "rotating"}}))
-    env = {"DOCKER_CONFIG": str(folder), "HOME": str(folder),
-           "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        "DOCKER_CONFIG": str(folder),
+        "HOME": str(folder),
+        "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}",
+    }
     repo = Repository.parse(f"{reg.address}/team/app")
     try:
         image(Transport(reg.address, Basic("alice", "pw1-SECRET")), repo, "v1")

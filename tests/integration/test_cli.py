@@ -20,14 +20,15 @@ from tests.support.token_server import USERS, TokenServer
 Stack = tuple[RunningRegistry, TokenServer]
 
 
-
 def login(reg: RunningRegistry, password: str, monkeypatch: pytest.MonkeyPatch) -> int:
     monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
     return main(["login", reg.address, "-u", "alice", "--password-stdin", "--insecure"])
 
 
 def test_login_then_tags_manifest_digest_blob(
-    token_stack: Stack, home: Path, monkeypatch: pytest.MonkeyPatch,
+    token_stack: Stack,
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """login checks the password before storing it; then tags, manifest, digest and blob
@@ -59,7 +60,9 @@ def test_login_then_tags_manifest_digest_blob(
 
 
 def test_errors_are_one_line_with_exit_codes(
-    token_stack: Stack, home: Path, capsys: pytest.CaptureFixture[str],
+    token_stack: Stack,
+    home: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Not found exits 4, refused exits 3, bad input exits 2: one line, no traceback."""
     reg, _ = token_stack

@@ -53,9 +53,10 @@ def test_tags_with_credentials_from_docker_config(token_stack: Stack, tmp_path: 
     image(writer(reg), repo, "v2")
     auth = base64.b64encode(f"alice:{USERS['alice']}".encode()).decode()
     (tmp_path / "config.json").write_text(json.dumps({"auths": {reg.address: {"auth": auth}}}))
-    client = Client(keychain=DefaultKeychain({"DOCKER_CONFIG": str(tmp_path),
-                                              "HOME": str(tmp_path)}),
-                    insecure=[reg.address])
+    client = Client(
+        keychain=DefaultKeychain({"DOCKER_CONFIG": str(tmp_path), "HOME": str(tmp_path)}),
+        insecure=[reg.address],
+    )
     assert repo.tags(client=client) == ["v1", "v2"]
     manifest = repo.get_manifest("v2", client=client)
     assert repo.get_manifest(manifest.digest, client=client).raw == manifest.raw
@@ -71,9 +72,14 @@ def test_manifest_media_types_round_trip(open_registry: RunningRegistry, kind: s
     child_type = DOCKER_MANIFEST if kind.startswith("docker") else OCI_MANIFEST
     digest, body = image(t, repo, "child", media_type=child_type)
     if kind.endswith(("index", "list")):
-        digest, body = index(t, repo, "v1", [(digest, len(body))],
-                             media_type=OCI_INDEX if kind == "oci-index"
-                             else DOCKER_MANIFEST_LIST, child_type=child_type)
+        digest, body = index(
+            t,
+            repo,
+            "v1",
+            [(digest, len(body))],
+            media_type=OCI_INDEX if kind == "oci-index" else DOCKER_MANIFEST_LIST,
+            child_type=child_type,
+        )
     else:
         push_manifest(t, repo, "v1", body, child_type)
     client = Client(keychain=StaticKeychain({}), insecure=[reg.address])
@@ -159,22 +165,26 @@ def test_tag_pagination_over_2500_tags(open_registry: RunningRegistry) -> None:
 
 
 def _fake_client(front: FakeServer) -> tuple[Client, Repository]:
-    return (Client(keychain=StaticKeychain({}), insecure=[front.address]),
-            Repository.parse(f"{front.address}/a"))
+    return (
+        Client(keychain=StaticKeychain({}), insecure=[front.address]),
+        Repository.parse(f"{front.address}/a"),
+    )
 
 
 def test_link_loop_and_foreign_link_are_refused() -> None:
     """Fake server (a real registry cannot be made to do this): a Link back to a page
     already read is a typed error, and so is a Link to another host."""
     loop = {"Link": '</v2/a/tags/list?n=1>; rel="next"'}
-    with FakeServer({("GET", "/v2/a/tags/list"): lambda _: (
-            200, loop, b'{"name":"a","tags":["x"]}')}) as front:
+    with FakeServer(
+        {("GET", "/v2/a/tags/list"): lambda _: (200, loop, b'{"name":"a","tags":["x"]}')}
+    ) as front:
         client, repo = _fake_client(front)
         with pytest.raises(InvalidResponse, match="loops back"):
             client.list_tags(repo, page_size=1)
     foreign = {"Link": '<http://127.0.0.2:1/v2/a/tags/list?n=1>; rel="next"'}
-    with FakeServer({("GET", "/v2/a/tags/list"): lambda _: (
-            200, foreign, b'{"name":"a","tags":["x"]}')}) as front:
+    with FakeServer(
+        {("GET", "/v2/a/tags/list"): lambda _: (200, foreign, b'{"name":"a","tags":["x"]}')}
+    ) as front:
         client, repo = _fake_client(front)
         with pytest.raises(SecurityError, match="another host"):
             client.list_tags(repo)
@@ -191,7 +201,9 @@ def test_wrong_digests_are_typed_errors() -> None:
         with pytest.raises(DigestMismatch) as info:
             client.get_manifest(repo.with_tag("v1"))
         assert (info.value.expected, info.value.actual) == (
-            wrong, "sha256:" + hashlib.sha256(body).hexdigest())
+            wrong,
+            "sha256:" + hashlib.sha256(body).hexdigest(),
+        )
         with pytest.raises(DigestMismatch):
             client.get_manifest(repo.with_digest("sha256:" + "1" * 64))
 
@@ -221,8 +233,12 @@ def test_referrers_fall_back_to_the_tag_schema(open_registry: RunningRegistry) -
     t = Transport(reg.address, insecure=True)
     subject, _ = image(t, repo, "v1")
     sig, sig_body = image(t, repo, "sig", layer=b"signature")
-    entry = {"mediaType": OCI_MANIFEST, "digest": sig, "size": len(sig_body),
-             "artifactType": "application/example.sig"}
+    entry = {
+        "mediaType": OCI_MANIFEST,
+        "digest": sig,
+        "size": len(sig_body),
+        "artifactType": "application/example.sig",
+    }
     body = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [entry]})
     push_manifest(t, repo, subject.replace(":", "-"), body.encode(), OCI_INDEX)
     client = Client(keychain=StaticKeychain({}), insecure=[reg.address])
@@ -232,8 +248,9 @@ def test_referrers_fall_back_to_the_tag_schema(open_registry: RunningRegistry) -
     assert client.referrers(repo.with_digest(sig)).manifests == ()
 
 
-def test_sugar_with_the_default_client(basic_tls_registry: RunningRegistry, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sugar_with_the_default_client(
+    basic_tls_registry: RunningRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Repository.parse(...).tags() with no client: the process-wide default, credentials
     from a DOCKER_CONFIG the test wrote, TLS trusted through SSL_CERT_FILE."""
     import registry_sdk.client as client_module
@@ -249,27 +266,28 @@ def test_sugar_with_the_default_client(basic_tls_registry: RunningRegistry, tmp_
     monkeypatch.setenv("SSL_CERT_FILE", str(reg.tls.ca))
     monkeypatch.setattr(client_module, "_default", None)
     repo = Repository.parse(f"{reg.address}/sugar/default")
-    seeder = Transport(reg.address, Basic("alice", USERS_BASIC["alice"]),
-                       ca_certs=str(reg.tls.ca))
+    seeder = Transport(reg.address, Basic("alice", USERS_BASIC["alice"]), ca_certs=str(reg.tls.ca))
     image(seeder, repo, "v1")
     assert repo.tags() == ["v1"]
     assert repo.get_manifest("v1").digest == client_module.default_client().digest(
-        repo.with_tag("v1"))
+        repo.with_tag("v1")
+    )
 
 
-def test_iter_catalog_is_lazy_and_max_pages_stops_quietly(
-        open_registry: RunningRegistry) -> None:
+def test_iter_catalog_is_lazy_and_max_pages_stops_quietly(open_registry: RunningRegistry) -> None:
     """iter_catalog reads one page at a time; a caller's max_pages is a limit, not an
     error (issue 10)."""
     for name in ("lazy/a", "lazy/b", "lazy/c"):
-        push_blob(Transport(open_registry.address, insecure=True),
-                  Repository.parse(f"{open_registry.address}/{name}"), [b"x"])
+        push_blob(
+            Transport(open_registry.address, insecure=True),
+            Repository.parse(f"{open_registry.address}/{name}"),
+            [b"x"],
+        )
     client = Client(keychain=StaticKeychain({}))
     before = len([r for r in open_registry.requests() if "_catalog" in r[1]])
     names = client.iter_catalog(open_registry.address, page_size=1)
     first = next(names)
     seen = [r for r in open_registry.requests() if "_catalog" in r[1]]
     assert len(seen) - before == 1 and first
-    assert len(list(client.iter_catalog(open_registry.address, page_size=1,
-                                        max_pages=2))) == 2
+    assert len(list(client.iter_catalog(open_registry.address, page_size=1, max_pages=2))) == 2
     assert len(client.catalog(open_registry.address, page_size=1, max_pages=2)) == 2

@@ -46,8 +46,11 @@ from .test_write_cli import creds
 Stack = tuple[RunningRegistry, TokenServer]
 CONFIG = "application/vnd.oci.image.config.v1+json"
 LAYER = "application/vnd.oci.image.layer.v1.tar"
-EMPTY = Descriptor("application/vnd.oci.empty.v1+json",
-                   "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", 2)
+EMPTY = Descriptor(
+    "application/vnd.oci.empty.v1+json",
+    "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+    2,
+)
 PLATFORMS = ("linux/amd64", "linux/arm64")
 CREDS = f"alice:{USERS['alice']}"
 
@@ -64,25 +67,35 @@ def other_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def two_client(*regs: RunningRegistry) -> Client:
-    return Client(keychain=StaticKeychain({r.address: Basic("alice", USERS["alice"])
-                                           for r in regs}),
-                  insecure=[r.address for r in regs])
+    return Client(
+        keychain=StaticKeychain({r.address: Basic("alice", USERS["alice"]) for r in regs}),
+        insecure=[r.address for r in regs],
+    )
 
 
-def seed_index(client: Client, repo: Repository, tag: str = "v1", *,
-               layer_size: int = 4096) -> tuple[str, dict[str, list[str]]]:
+def seed_index(
+    client: Client, repo: Repository, tag: str = "v1", *, layer_size: int = 4096
+) -> tuple[str, dict[str, list[str]]]:
     """An index of 2 platforms x 3 random layers; returns its digest and each platform's
     blob digests (config first)."""
     children, blobs = [], {}
     for spec in PLATFORMS:
         platform = Platform.parse(spec)
-        config = json.dumps({"architecture": platform.architecture, "os": platform.os,
-                             "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+        config = json.dumps(
+            {
+                "architecture": platform.architecture,
+                "os": platform.os,
+                "rootfs": {"type": "layers", "diff_ids": []},
+            }
+        ).encode()
         c = client.push_blob(repo, config)
         layers = [client.push_blob(repo, os.urandom(layer_size)) for _ in range(3)]
-        model = ImageManifest(2, Descriptor(CONFIG, c.digest, c.size),
-                              tuple(Descriptor(LAYER, d.digest, d.size) for d in layers),
-                              OCI_MANIFEST)
+        model = ImageManifest(
+            2,
+            Descriptor(CONFIG, c.digest, c.size),
+            tuple(Descriptor(LAYER, d.digest, d.size) for d in layers),
+            OCI_MANIFEST,
+        )
         desc = client.put_manifest(repo, model)
         children.append(Descriptor(OCI_MANIFEST, desc.digest, desc.size, platform=platform))
         blobs[spec] = [c.digest, *(d.digest for d in layers)]
@@ -90,8 +103,9 @@ def seed_index(client: Client, repo: Repository, tag: str = "v1", *,
     return index.digest, blobs
 
 
-def dst_requests(reg: RunningRegistry, repo: Repository,
-                 since: int = 0) -> list[tuple[str, str, int]]:
+def dst_requests(
+    reg: RunningRegistry, repo: Repository, since: int = 0
+) -> list[tuple[str, str, int]]:
     return [r for r in reg.requests()[since:] if r[1].startswith(f"/v2/{repo.path}/")]
 
 
@@ -100,8 +114,7 @@ def blob_writes(requests: list[tuple[str, str, int]]) -> list[tuple[str, str, in
 
 
 def skopeo(*args: str) -> bytes:
-    return subprocess.run(["skopeo", *args], check=True, capture_output=True,
-                          timeout=120).stdout
+    return subprocess.run(["skopeo", *args], check=True, capture_output=True, timeout=120).stdout
 
 
 def skopeo_reads(ref: str, tmp_path: Path) -> bytes:
@@ -109,8 +122,16 @@ def skopeo_reads(ref: str, tmp_path: Path) -> bytes:
     OCI layout (skopeo verifies each blob's digest as it reads it)."""
     raw = skopeo("inspect", "--raw", "--tls-verify=false", "--creds", CREDS, f"docker://{ref}")
     layout = tmp_path / f"layout-{secrets.token_hex(3)}"
-    skopeo("copy", "--all", "--preserve-digests", "--src-tls-verify=false", "--src-creds",
-           CREDS, f"docker://{ref}", f"oci:{layout}:x")
+    skopeo(
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--src-tls-verify=false",
+        "--src-creds",
+        CREDS,
+        f"docker://{ref}",
+        f"oci:{layout}:x",
+    )
     return raw
 
 
@@ -126,8 +147,9 @@ class Events:
             self.events.append(event)
 
     def actions(self) -> Counter[str]:
-        finished = [e for e in self.events if e.action != ProgressAction.UPLOAD
-                    or e.done == e.total]
+        finished = [
+            e for e in self.events if e.action != ProgressAction.UPLOAD or e.done == e.total
+        ]
         return Counter(str(e.action) for e in finished)
 
 
@@ -162,8 +184,11 @@ def test_a_digest_source_to_a_repository_keeps_the_digest_alone(token_stack: Sta
     digest, _ = seed_index(client, src)
     desc = client.copy(f"{src}@{digest}", str(dst))
     assert desc.digest == digest
-    assert not [r for r in reg.requests() if r[0] == "PUT" and r[1].startswith(
-        f"/v2/{dst.path}/manifests/") and "sha256:" not in r[1]]  # no tag put
+    assert not [
+        r
+        for r in reg.requests()
+        if r[0] == "PUT" and r[1].startswith(f"/v2/{dst.path}/manifests/") and "sha256:" not in r[1]
+    ]  # no tag put
     assert client.get_manifest(dst.with_digest(digest)).digest == digest
 
 
@@ -171,7 +196,8 @@ def test_a_digest_source_to_a_repository_keeps_the_digest_alone(token_stack: Sta
 
 
 def test_across_two_registries_streams_and_skopeo_reads_it_back(
-        token_stack: Stack, other_stack: Stack, tmp_path: Path) -> None:
+    token_stack: Stack, other_stack: Stack, tmp_path: Path
+) -> None:
     reg, _ = token_stack
     other, other_tokens = other_stack
     client = two_client(reg, other)
@@ -180,24 +206,23 @@ def test_across_two_registries_streams_and_skopeo_reads_it_back(
     dst = fresh(other)
     since, tokens = len(other.requests()), other_tokens.count()
     events = Events()
-    desc = client.copy(src.with_tag("v1"), dst.with_tag("copied"), progress=events,
-                       concurrency=3)
+    desc = client.copy(src.with_tag("v1"), dst.with_tag("copied"), progress=events, concurrency=3)
     assert desc.digest == digest
     requests = dst_requests(other, dst, since)
     # per blob: HEAD, POST, one streamed PUT; then 2 children and the index
     # (the Client's first request to a registry learns its challenge: one 401)
     assert [r[2] for r in requests].count(401) == 1
-    assert Counter(r[0] for r in requests if r[2] != 401) == {
-        "HEAD": 9, "POST": 8, "PUT": 11}
+    assert Counter(r[0] for r in requests if r[2] != 401) == {"HEAD": 9, "POST": 8, "PUT": 11}
     assert other_tokens.count() - tokens == 1  # one scope set for every request
     assert events.actions() == {"upload": 8, "manifest": 3}
-    assert client.get_manifest(dst.with_tag("copied")).raw == client.get_manifest(
-        src.with_tag("v1")).raw
+    assert (
+        client.get_manifest(dst.with_tag("copied")).raw
+        == client.get_manifest(src.with_tag("v1")).raw
+    )
     assert sha(skopeo_reads(f"{dst}:copied", tmp_path)) == digest
 
 
-def test_a_filtered_platform_copies_only_its_blobs(token_stack: Stack,
-                                                   other_stack: Stack) -> None:
+def test_a_filtered_platform_copies_only_its_blobs(token_stack: Stack, other_stack: Stack) -> None:
     reg, _ = token_stack
     other, _ = other_stack
     client = two_client(reg, other)
@@ -218,15 +243,17 @@ def test_a_filtered_platform_copies_only_its_blobs(token_stack: Stack,
     assert [str(p) for p in info.value.available] == list(PLATFORMS)
 
 
-def test_a_filtered_copy_to_a_digest_is_refused_before_any_request(
-        token_stack: Stack) -> None:
+def test_a_filtered_copy_to_a_digest_is_refused_before_any_request(token_stack: Stack) -> None:
     reg, _ = token_stack
     client = client_for(reg)
     src, dst = fresh(reg), fresh(reg)
     since = len(reg.requests())
     with pytest.raises(UnsupportedOperation) as info:
-        client.copy(src.with_tag("v1"), dst.with_digest("sha256:" + "a" * 64),
-                    platforms=Platform("amd64", "linux"))
+        client.copy(
+            src.with_tag("v1"),
+            dst.with_digest("sha256:" + "a" * 64),
+            platforms=Platform("amd64", "linux"),
+        )
     assert info.value.use_instead == str(dst)
     with pytest.raises(InvalidPlatform):
         client.copy(src.with_tag("v1"), dst, platforms="linux/amd64/v1/x")
@@ -245,7 +272,8 @@ def test_a_digest_destination_must_be_the_source_digest(token_stack: Stack) -> N
 
 
 def test_referrers_come_along_and_are_listed_at_the_destination(
-        token_stack: Stack, other_stack: Stack) -> None:
+    token_stack: Stack, other_stack: Stack
+) -> None:
     reg, _ = token_stack
     other, _ = other_stack
     client = two_client(reg, other)
@@ -254,16 +282,22 @@ def test_referrers_come_along_and_are_listed_at_the_destination(
     subject = client.head_manifest(src.with_tag("v1"))
     signature = client.push_blob(src, b"a signature")
     client.push_blob(src, b"{}")
-    artifact = ImageManifest(2, EMPTY, (Descriptor("application/x.sig", signature.digest,
-                                                   signature.size),),
-                             OCI_MANIFEST, artifact_type="application/x.sig",
-                             subject=subject, annotations={"k": "v"})
+    artifact = ImageManifest(
+        2,
+        EMPTY,
+        (Descriptor("application/x.sig", signature.digest, signature.size),),
+        OCI_MANIFEST,
+        artifact_type="application/x.sig",
+        subject=subject,
+        annotations={"k": "v"},
+    )
     sig = client.put_manifest(src, artifact)
     dst = fresh(other)
     client.copy(src.with_tag("v1"), dst.with_tag("v1"), referrers=True)
     listed = client.referrers(dst.with_digest(digest))
     assert [(d.digest, d.artifact_type) for d in listed.manifests] == [
-        (sig.digest, "application/x.sig")]
+        (sig.digest, "application/x.sig")
+    ]
     assert client.get_manifest(dst.with_digest(sig.digest)).digest == sig.digest
     # without referrers=True they stay behind
     bare = fresh(other)
@@ -274,8 +308,7 @@ def test_referrers_come_along_and_are_listed_at_the_destination(
 # ------------------------------------------------------------------------------ re-runs
 
 
-def test_a_complete_copy_run_again_only_checks(token_stack: Stack,
-                                               other_stack: Stack) -> None:
+def test_a_complete_copy_run_again_only_checks(token_stack: Stack, other_stack: Stack) -> None:
     reg, _ = token_stack
     other, _ = other_stack
     client = two_client(reg, other)
@@ -313,7 +346,8 @@ def EMPTY_IMAGE(client: Client, repo: Repository) -> ImageManifest:  # noqa: N80
 
 
 def test_an_interrupted_copy_finishes_sending_only_what_is_missing(
-        token_stack: Stack, other_stack: Stack) -> None:
+    token_stack: Stack, other_stack: Stack
+) -> None:
     reg, _ = token_stack
     other, _ = other_stack
     client = two_client(reg, other)
@@ -333,7 +367,8 @@ def test_an_interrupted_copy_finishes_sending_only_what_is_missing(
 
 
 def test_a_copy_cut_before_its_manifests_finishes_on_the_second_run(
-        token_stack: Stack, other_stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    token_stack: Stack, other_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from registry_sdk import _write
 
     reg, _ = token_stack
@@ -358,13 +393,15 @@ def test_a_copy_cut_before_its_manifests_finishes_on_the_second_run(
 
 
 def test_a_source_cut_mid_blob_is_opened_again_once(
-        faulty_stack: tuple[RunningRegistry, FaultProxy, FaultProxy, TokenServer],
-        other_stack: Stack) -> None:
+    faulty_stack: tuple[RunningRegistry, FaultProxy, FaultProxy, TokenServer], other_stack: Stack
+) -> None:
     _, proxy, _, _ = faulty_stack
     other, _ = other_stack
     creds_ = Basic("alice", USERS["alice"])
-    client = Client(keychain=StaticKeychain({proxy.address: creds_, other.address: creds_}),
-                    insecure=[proxy.address, other.address])
+    client = Client(
+        keychain=StaticKeychain({proxy.address: creds_, other.address: creds_}),
+        insecure=[proxy.address, other.address],
+    )
     src = Repository.parse(f"{proxy.address}/alice/w{secrets.token_hex(4)}")
     _, blobs = seed_index(client, src, layer_size=2 * 1024 * 1024)
     layer = blobs["linux/amd64"][2]
@@ -385,8 +422,8 @@ def test_a_source_cut_mid_blob_is_opened_again_once(
 
 
 def test_cli_copy_filtered_says_the_digest_changed(
-        token_stack: Stack, other_stack: Stack, home: Path,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    token_stack: Stack, other_stack: Stack, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     reg, _ = token_stack
     other, _ = other_stack
     client = two_client(reg, other)
@@ -398,13 +435,13 @@ def test_cli_copy_filtered_says_the_digest_changed(
         auths.update(json.loads((home / ".docker" / "config.json").read_text())["auths"])
     (home / ".docker" / "config.json").write_text(json.dumps({"auths": auths}))
     dst = Tag.parse(f"{fresh(other)}:one")
-    assert main(["copy", f"{src}:v1", str(dst), "--platform", "linux/arm64",
-                 "--insecure"]) == 0
+    assert main(["copy", f"{src}:v1", str(dst), "--platform", "linux/arm64", "--insecure"]) == 0
     out = capsys.readouterr().out
     new = client.digest(dst)
     assert new in out and digest in out and "filtered" in out
-    assert main(["copy", f"{src}:v1", str(dst.repository), "--referrers",
-                 "--insecure", "--json"]) == 0
+    assert (
+        main(["copy", f"{src}:v1", str(dst.repository), "--referrers", "--insecure", "--json"]) == 0
+    )
     shown = json.loads(capsys.readouterr().out)
     assert shown["digest"] == digest and shown["filtered"] is False
     with pytest.raises(SystemExit) as exited:  # argparse: bad input, exit 2
@@ -417,8 +454,8 @@ def test_cli_copy_filtered_says_the_digest_changed(
 
 
 def test_the_copy_block_of_the_writing_page_runs(
-        token_stack: Stack, home: Path,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    token_stack: Stack, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """docs/writing.md's `copy.py` block, against alice/app:v1 (an index of 2 platforms)."""
     reg, _ = token_stack
     creds(home, reg)

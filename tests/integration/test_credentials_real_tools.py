@@ -27,8 +27,9 @@ def _tool(name: str) -> str:
     return path
 
 
-def _skopeo_login(reg: RunningRegistry, tmp_path: Path,
-                  password: str) -> tuple[subprocess.CompletedProcess[bytes], dict[str, str]]:
+def _skopeo_login(
+    reg: RunningRegistry, tmp_path: Path, password: str
+) -> tuple[subprocess.CompletedProcess[bytes], dict[str, str]]:
     """Run the real `skopeo login` as alice against *reg* (TLS, private CA) in a fresh
     HOME and XDG_RUNTIME_DIR; returns the process and the environment it used."""
     skopeo = _tool("skopeo")
@@ -38,12 +39,28 @@ def _skopeo_login(reg: RunningRegistry, tmp_path: Path,
     shutil.copy(reg.tls.ca, certs / "ca.crt")
     runtime = tmp_path / "run"
     runtime.mkdir(mode=0o700)
-    env = {"HOME": str(tmp_path / "home"), "XDG_RUNTIME_DIR": str(runtime),
-           "PATH": os.environ["PATH"]}
+    env = {
+        "HOME": str(tmp_path / "home"),
+        "XDG_RUNTIME_DIR": str(runtime),
+        "PATH": os.environ["PATH"],
+    }
     done = subprocess.run(
-        [skopeo, "login", "--cert-dir", str(certs), "--username", "alice",
-         "--password-stdin", reg.address],
-        input=password.encode(), env=env, capture_output=True, timeout=60, check=False)
+        [
+            skopeo,
+            "login",
+            "--cert-dir",
+            str(certs),
+            "--username",
+            "alice",
+            "--password-stdin",
+            reg.address,
+        ],
+        input=password.encode(),
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     return done, env
 
 
@@ -65,8 +82,9 @@ def test_skopeo_login_writes_what_we_read(
     assert got.origin == f"{runtime}/containers/auth.json (key '{reg.address}')"
 
 
-def test_skopeo_login_rejects_bad_password(basic_tls_registry: RunningRegistry,
-                                           tmp_path: Path) -> None:
+def test_skopeo_login_rejects_bad_password(
+    basic_tls_registry: RunningRegistry, tmp_path: Path
+) -> None:
     """The registry really checks passwords: a wrong one is refused and nothing is stored."""
     reg = basic_tls_registry
     done, env = _skopeo_login(reg, tmp_path, "wrong")
@@ -78,13 +96,38 @@ def _gpg_pass_env(tmp_path: Path) -> dict[str, str]:
     """A throw-away gpg key and password store for docker-credential-pass."""
     gnupg = tmp_path / "gnupg"
     gnupg.mkdir(mode=0o700)
-    env = {"HOME": str(tmp_path / "home"), "GNUPGHOME": str(gnupg),
-           "PASSWORD_STORE_DIR": str(tmp_path / "store"), "PATH": os.environ["PATH"]}
-    subprocess.run([_tool("gpg"), "--batch", "--pinentry-mode", "loopback", "--passphrase", "",
-                    "--quick-gen-key", "registry-sdk-test@example.invalid", "default",
-                    "default", "never"], env=env, capture_output=True, check=True, timeout=120)
-    subprocess.run([_tool("pass"), "init", "registry-sdk-test@example.invalid"], env=env,
-                   capture_output=True, check=True, timeout=60)
+    env = {
+        "HOME": str(tmp_path / "home"),
+        "GNUPGHOME": str(gnupg),
+        "PASSWORD_STORE_DIR": str(tmp_path / "store"),
+        "PATH": os.environ["PATH"],
+    }
+    subprocess.run(
+        [
+            _tool("gpg"),
+            "--batch",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "registry-sdk-test@example.invalid",
+            "default",
+            "default",
+            "never",
+        ],
+        env=env,
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    subprocess.run(
+        [_tool("pass"), "init", "registry-sdk-test@example.invalid"],
+        env=env,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
     return env
 
 
@@ -94,14 +137,25 @@ def test_real_credential_helper_docker_credential_pass(tmp_path: Path) -> None:
     helper = _tool("docker-credential-pass")
     env = _gpg_pass_env(tmp_path)
     payload = {"ServerURL": "helper.example", "Username": "carol", "Secret": "carol-SECRET"}
-    stored = subprocess.run([helper, "store"], input=json.dumps(payload).encode(), env=env,
-                            capture_output=True, timeout=60, check=False)
+    stored = subprocess.run(
+        [helper, "store"],
+        input=json.dumps(payload).encode(),
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     assert stored.returncode == 0, stored.stdout.decode() + stored.stderr.decode()
     config = Path(env["HOME"]) / ".docker" / "config.json"
     config.parent.mkdir(parents=True)
-    config.write_text(json.dumps({"credHelpers": {"helper.example": "pass"},
-                                  "auths": {"other.example": {
-                                      "auth": base64.b64encode(b"x:y").decode()}}}))
+    config.write_text(
+        json.dumps(
+            {
+                "credHelpers": {"helper.example": "pass"},
+                "auths": {"other.example": {"auth": base64.b64encode(b"x:y").decode()}},
+            }
+        )
+    )
     creds = DefaultKeychain(env).resolve(Registry.parse("helper.example")).authorization()
     assert (creds.username, creds.password) == ("carol", "carol-SECRET")
     missing = DefaultKeychain(env).resolve(Registry.parse("other.example")).authorization()

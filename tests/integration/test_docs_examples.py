@@ -21,8 +21,9 @@ from tests.support.token_server import USERS, TokenServer
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-def doc_blocks(page: str, reg: RunningRegistry, tmp_path: Path,
-               monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def doc_blocks(
+    page: str, reg: RunningRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
     """The ```python blocks of docs/*page*, with alice's credentials stored for *reg* as
     `docker login` would, in a HOME and DOCKER_CONFIG of the test's own."""
     auth = base64.b64encode(f"alice:{USERS['alice']}".encode()).decode()
@@ -34,12 +35,18 @@ def doc_blocks(page: str, reg: RunningRegistry, tmp_path: Path,
     return re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(), re.S)
 
 
-def test_quickstart_blocks_run(token_stack: tuple[RunningRegistry, TokenServer],
-                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quickstart_blocks_run(
+    token_stack: tuple[RunningRegistry, TokenServer],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Each ```python block of the quickstart executes without error."""
     reg, _ = token_stack
-    image(Transport(reg.address, Basic("alice", USERS["alice"]), insecure=True),
-          Repository.parse(f"{reg.address}/alice/app"), "v1")
+    image(
+        Transport(reg.address, Basic("alice", USERS["alice"]), insecure=True),
+        Repository.parse(f"{reg.address}/alice/app"),
+        "v1",
+    )
     blocks = doc_blocks("quickstart.md", reg, tmp_path, monkeypatch)
     assert len(blocks) == 5
     assert 'address = "localhost:5000"' in blocks[0]
@@ -69,6 +76,9 @@ def test_cli_doc_names_every_command_and_option(capsys: pytest.CaptureFixture[st
     missing = [f"registry-sdk {c}" for c in commands if f"registry-sdk {c} " not in doc]
     for command in commands:
         options = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*|-[a-z])\b", _help(capsys, command)))
-        missing += [f"{command} {o}" for o in sorted(options - {"-h", "--help"})
-                    if not re.search(rf"(?<![\w-]){re.escape(o)}\b", doc)]
+        missing += [
+            f"{command} {o}"
+            for o in sorted(options - {"-h", "--help"})
+            if not re.search(rf"(?<![\w-]){re.escape(o)}\b", doc)
+        ]
     assert not missing, f"docs/cli.md does not mention: {missing}"

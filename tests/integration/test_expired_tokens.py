@@ -21,15 +21,29 @@ from tests.support.fake import FakeServer, Reply, Seen
 
 BLOB = b"layer bytes " * 1000
 BLOB_DIGEST = "sha256:" + hashlib.sha256(BLOB).hexdigest()
-MANIFEST = json.dumps({
-    "schemaVersion": 2, "mediaType": OCI_MANIFEST,
-    "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-               "digest": BLOB_DIGEST, "size": len(BLOB)},
-    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
-                "digest": BLOB_DIGEST, "size": len(BLOB)}]}).encode()
+MANIFEST = json.dumps(
+    {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": BLOB_DIGEST,
+            "size": len(BLOB),
+        },
+        "layers": [
+            {
+                "mediaType": "application/vnd.oci.image.layer.v1.tar",
+                "digest": BLOB_DIGEST,
+                "size": len(BLOB),
+            }
+        ],
+    }
+).encode()
 MANIFEST_DIGEST = "sha256:" + hashlib.sha256(MANIFEST).hexdigest()
-EXPIRED = (b'{"errors":[{"code":"DENIED","message":"Your authorization token has expired. '
-           b'Reauthenticate and try again."}]}')
+EXPIRED = (
+    b'{"errors":[{"code":"DENIED","message":"Your authorization token has expired. '
+    b'Reauthenticate and try again."}]}'
+)
 
 
 class ExpiringRegistry:
@@ -47,8 +61,11 @@ class ExpiringRegistry:
         with self.lock:
             self.issued.append(f"t{len(self.issued) + 1}")
             value = self.issued[-1]
-        return 200, {"Content-Type": "application/json"}, json.dumps(
-            {"token": value, "expires_in": 3600}).encode()
+        return (
+            200,
+            {"Content-Type": "application/json"},
+            json.dumps({"token": value, "expires_in": 3600}).encode(),
+        )
 
     def expire_all(self) -> None:
         with self.lock:
@@ -59,15 +76,18 @@ class ExpiringRegistry:
         if not auth.startswith("Bearer "):
             realm = f"http://{self.fake.address}/token"
             return 401, {"WWW-Authenticate": f'Bearer realm="{realm}",service="fake"'}, b""
-        if auth[len("Bearer "):] in self.expired:
+        if auth[len("Bearer ") :] in self.expired:
             self.refusals += 1
             return self.status, {"Content-Type": "application/json"}, EXPIRED
         path = seen.path.split("?")[0]
         if path.endswith("/tags/list"):
             return 200, {}, b'{"name":"app","tags":["v1"]}'
         if "/manifests/" in path:
-            return 200, {"Content-Type": OCI_MANIFEST,
-                         "Docker-Content-Digest": MANIFEST_DIGEST}, MANIFEST
+            return (
+                200,
+                {"Content-Type": OCI_MANIFEST, "Docker-Content-Digest": MANIFEST_DIGEST},
+                MANIFEST,
+            )
         if path.endswith(f"/blobs/{BLOB_DIGEST}"):
             return 200, {}, BLOB
         return 404, {}, b""

@@ -53,35 +53,91 @@ def F(kind: str, times: int = 1, **kw: object) -> Fault:  # noqa: N802 (table sh
 
 JSON = {"Content-Type": "application/json"}
 MATRIX = [
-    Case("429 with Retry-After once", "registry",
-         (F("status", status=429, match=TAGS, headers={"Retry-After": "1"}),), None, 8),
+    Case(
+        "429 with Retry-After once",
+        "registry",
+        (F("status", status=429, match=TAGS, headers={"Retry-After": "1"}),),
+        None,
+        8,
+    ),
     Case("500 twice", "registry", (F("status", 2, status=500, match=TAGS),), None, 8),
     Case("502 once", "registry", (F("status", status=502, match=TAGS),), None, 6),
-    Case("503 persistent", "registry", (F("status", 99, status=503, match=TAGS),),
-         RegistryResponseError, 20, status=503),
+    Case(
+        "503 persistent",
+        "registry",
+        (F("status", 99, status=503, match=TAGS),),
+        RegistryResponseError,
+        20,
+        status=503,
+    ),
     Case("reset before headers once", "registry", (F("reset", match=TAGS),), None, 6),
-    Case("reset before headers persistent", "registry", (F("reset", 99, match=TAGS),),
-         TransportError, 20),
-    Case("reset after headers, preloaded", "registry",
-         (F("reset_after_headers", match=TAGS),), None, 6, via="transport"),
-    Case("reset after headers, streamed", "registry",
-         (F("reset_after_headers", match=TAGS),), TransportError, 6),
-    Case("truncated body, streamed", "registry", (F("truncate", match=TAGS),),
-         TransportError, 6),
-    Case("slower than the read timeout once", "registry",
-         (F("delay", match=TAGS, seconds=2.5),), None, 10),
-    Case("slower than the read timeout always", "registry",
-         (F("delay", 99, match=TAGS, seconds=2.5),), TransportTimeout, 25),
+    Case(
+        "reset before headers persistent",
+        "registry",
+        (F("reset", 99, match=TAGS),),
+        TransportError,
+        20,
+    ),
+    Case(
+        "reset after headers, preloaded",
+        "registry",
+        (F("reset_after_headers", match=TAGS),),
+        None,
+        6,
+        via="transport",
+    ),
+    Case(
+        "reset after headers, streamed",
+        "registry",
+        (F("reset_after_headers", match=TAGS),),
+        TransportError,
+        6,
+    ),
+    Case("truncated body, streamed", "registry", (F("truncate", match=TAGS),), TransportError, 6),
+    Case(
+        "slower than the read timeout once",
+        "registry",
+        (F("delay", match=TAGS, seconds=2.5),),
+        None,
+        10,
+    ),
+    Case(
+        "slower than the read timeout always",
+        "registry",
+        (F("delay", 99, match=TAGS, seconds=2.5),),
+        TransportTimeout,
+        25,
+    ),
     Case("token server resets", "token", (F("reset", 99),), TransportError, 20),
-    Case("token server 500", "token", (F("status", 99, status=500),), TokenExchangeError,
-         20, status=500),
-    Case("token server garbage", "token", (F("body", body=b"<html>oops</html>"),),
-         TokenExchangeError, 6),
-    Case("token server huge body", "token",
-         (F("body", headers=JSON, body=b'{"token":"' + b"x" * (2 * 1024 * 1024) + b'"}'),),
-         TokenExchangeError, 6),
-    Case("token server omits the token", "token",
-         (F("body", headers=JSON, body=b'{"expires_in": 60}'),), TokenExchangeError, 6),
+    Case(
+        "token server 500",
+        "token",
+        (F("status", 99, status=500),),
+        TokenExchangeError,
+        20,
+        status=500,
+    ),
+    Case(
+        "token server garbage",
+        "token",
+        (F("body", body=b"<html>oops</html>"),),
+        TokenExchangeError,
+        6,
+    ),
+    Case(
+        "token server huge body",
+        "token",
+        (F("body", headers=JSON, body=b'{"token":"' + b"x" * (2 * 1024 * 1024) + b'"}'),),
+        TokenExchangeError,
+        6,
+    ),
+    Case(
+        "token server omits the token",
+        "token",
+        (F("body", headers=JSON, body=b'{"expires_in": 60}'),),
+        TokenExchangeError,
+        6,
+    ),
     Case("token server slow once", "token", (F("delay", seconds=2.5),), None, 10),
 ]
 
@@ -90,8 +146,9 @@ MATRIX = [
 def seeded(_faulty_stack: Stack) -> Repository:
     _, registry_proxy, _, _ = _faulty_stack
     repo = Repository.parse(f"{registry_proxy.address}/alice/faults")
-    image(Transport(registry_proxy.address, Basic("alice", USERS["alice"]), insecure=True),
-          repo, "v1")
+    image(
+        Transport(registry_proxy.address, Basic("alice", USERS["alice"]), insecure=True), repo, "v1"
+    )
     return repo
 
 
@@ -100,8 +157,11 @@ def test_fault_matrix(case: Case, faulty_stack: Stack, seeded: Repository) -> No
     """Scenario -> outcome -> time bound."""
     _, registry_proxy, token_proxy, _ = faulty_stack
     auth = Basic("alice", USERS["alice"])
-    client = Client(keychain=StaticKeychain({registry_proxy.address: auth}),
-                    insecure=[registry_proxy.address], timeout=TIMEOUT)
+    client = Client(
+        keychain=StaticKeychain({registry_proxy.address: auth}),
+        insecure=[registry_proxy.address],
+        timeout=TIMEOUT,
+    )
     transport = Transport(registry_proxy.address, auth, insecure=True, timeout=TIMEOUT)
 
     def operation() -> list[str]:
@@ -133,8 +193,7 @@ def test_token_server_down(tmp_path_factory: pytest.TempPathFactory) -> None:
     config = {**server.registry_config(), "realm": f"http://127.0.0.1:{free_port()}/token"}
     reg = start_registry(tmp_path_factory.mktemp("down"), token=config)
     try:
-        t = Transport(reg.address, Basic("alice", USERS["alice"]), insecure=True,
-                      timeout=TIMEOUT)
+        t = Transport(reg.address, Basic("alice", USERS["alice"]), insecure=True, timeout=TIMEOUT)
         start = time.monotonic()
         with pytest.raises(TransportError) as info:
             t.request("GET", t.url("/v2/alice/x/tags/list"))

@@ -78,20 +78,35 @@ def multi(token_stack: Stack) -> Iterator[tuple[Client, Repository, dict[str, st
     amd, amd_body = image(t, repo, "amd", layer=b"amd", config=config_of(AMD64))
     arm, arm_body = image(t, repo, "arm", layer=b"arm", config=config_of(ARM64))
     unknown = {"architecture": "unknown", "os": "unknown"}
-    index(t, repo, "v1", [(amd, len(amd_body)), (arm, len(arm_body)), (amd, len(amd_body))],
-          platforms=[AMD64, ARM64, unknown])
-    index(t, repo, "one", [(arm, len(arm_body))], platforms=[ARM64],
-          media_type=DOCKER_MANIFEST_LIST)
+    index(
+        t,
+        repo,
+        "v1",
+        [(amd, len(amd_body)), (arm, len(arm_body)), (amd, len(amd_body))],
+        platforms=[AMD64, ARM64, unknown],
+    )
+    index(
+        t, repo, "one", [(arm, len(arm_body))], platforms=[ARM64], media_type=DOCKER_MANIFEST_LIST
+    )
     with reader(reg.address) as client:
         yield client, repo, {"amd": amd, "arm": arm}
 
 
-@pytest.mark.parametrize(("wanted", "which"), [
-    ("linux/amd64", "amd"), ("linux/x86_64", "amd"), (Platform("amd64", "linux"), "amd"),
-    ("linux/arm64/v8", "arm"), ("linux/arm64", "arm"), ("linux/aarch64", "arm"),
-    (Platform("arm64", "linux"), "arm")])
-def test_index_resolved_by_platform(multi: tuple[Client, Repository, dict[str, str]],
-                                    wanted: Platform | str, which: str) -> None:
+@pytest.mark.parametrize(
+    ("wanted", "which"),
+    [
+        ("linux/amd64", "amd"),
+        ("linux/x86_64", "amd"),
+        (Platform("amd64", "linux"), "amd"),
+        ("linux/arm64/v8", "arm"),
+        ("linux/arm64", "arm"),
+        ("linux/aarch64", "arm"),
+        (Platform("arm64", "linux"), "arm"),
+    ],
+)
+def test_index_resolved_by_platform(
+    multi: tuple[Client, Repository, dict[str, str]], wanted: Platform | str, which: str
+) -> None:
     """A real index of two platforms: each spelling of a platform picks its image,
     fetched by digest (never the index)."""
     client, repo, digests = multi
@@ -102,7 +117,8 @@ def test_index_resolved_by_platform(multi: tuple[Client, Repository, dict[str, s
 
 
 def test_no_platform_among_several_lists_them(
-        multi: tuple[Client, Repository, dict[str, str]]) -> None:
+    multi: tuple[Client, Repository, dict[str, str]],
+) -> None:
     """No platform and two candidates: NoMatchingPlatform listing both (the attestation
     is not a candidate); a platform that is not there lists what is."""
     client, repo, _ = multi
@@ -121,7 +137,8 @@ def test_no_platform_among_several_lists_them(
 
 
 def test_single_platform_index_and_plain_images(
-        multi: tuple[Client, Repository, dict[str, str]]) -> None:
+    multi: tuple[Client, Repository, dict[str, str]],
+) -> None:
     """A one-platform index needs no platform; an image is returned as is, and with a
     platform its config must say that platform."""
     client, repo, digests = multi
@@ -165,9 +182,20 @@ def test_malformed_child_digest_is_the_registrys_fault() -> None:
     """Fake server (a real registry refuses an index whose children it does not hold):
     a child digest that is not a digest is an InvalidResponse, never a bad-input error,
     and no request is built from it."""
-    body = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
-        {"mediaType": OCI_MANIFEST, "digest": "sha256:../../v2/other", "size": 1,
-         "platform": AMD64}]}).encode()
+    body = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [
+                {
+                    "mediaType": OCI_MANIFEST,
+                    "digest": "sha256:../../v2/other",
+                    "size": 1,
+                    "platform": AMD64,
+                }
+            ],
+        }
+    ).encode()
     with FakeServer(fallback=lambda _: (200, {"Content-Type": OCI_INDEX}, body)) as front:
         client = Client(keychain=StaticKeychain({}), insecure=[front.address])
         with pytest.raises(InvalidResponse, match="invalid digest") as info:
@@ -180,23 +208,45 @@ def test_malformed_child_digest_is_the_registrys_fault() -> None:
 
 
 DOCKER_STYLE = {
-    "architecture": "arm64", "variant": "v8", "os": "linux",
-    "created": "2024-05-01T12:30:00.123456789Z", "author": "someone",
-    "docker_version": "24.0.7", "container": "abc",  # Docker extras, ignored
+    "architecture": "arm64",
+    "variant": "v8",
+    "os": "linux",
+    "created": "2024-05-01T12:30:00.123456789Z",
+    "author": "someone",
+    "docker_version": "24.0.7",
+    "container": "abc",  # Docker extras, ignored
     "container_config": {"Hostname": "abc", "Cmd": ["/bin/sh"]},
-    "config": {"User": "1000:1000", "Env": ["PATH=/usr/bin", "A=b"],
-               "Entrypoint": ["/entry"], "Cmd": ["serve", "--port", "80"],
-               "WorkingDir": "/app", "Labels": {"org.opencontainers.image.title": "app"},
-               "ExposedPorts": {"80/tcp": {}, "443/tcp": {}}, "Volumes": {"/data": {}},
-               "StopSignal": "SIGTERM", "Hostname": "", "OnBuild": None},
+    "config": {
+        "User": "1000:1000",
+        "Env": ["PATH=/usr/bin", "A=b"],
+        "Entrypoint": ["/entry"],
+        "Cmd": ["serve", "--port", "80"],
+        "WorkingDir": "/app",
+        "Labels": {"org.opencontainers.image.title": "app"},
+        "ExposedPorts": {"80/tcp": {}, "443/tcp": {}},
+        "Volumes": {"/data": {}},
+        "StopSignal": "SIGTERM",
+        "Hostname": "",
+        "OnBuild": None,
+    },
     "rootfs": {"type": "layers", "diff_ids": ["sha256:" + "1" * 64]},
-    "history": [{"created": "2024-05-01T12:00:00Z", "created_by": "ADD rootfs /"},
-                {"created": "2024-05-01T12:30:00+02:00", "created_by": "CMD serve",
-                 "empty_layer": True, "comment": "buildkit"}],
+    "history": [
+        {"created": "2024-05-01T12:00:00Z", "created_by": "ADD rootfs /"},
+        {
+            "created": "2024-05-01T12:30:00+02:00",
+            "created_by": "CMD serve",
+            "empty_layer": True,
+            "comment": "buildkit",
+        },
+    ],
 }
-OCI_STYLE = {"architecture": "amd64", "os": "windows", "os.version": "10.0.17763.1879",
-             "config": {"Cmd": ["cmd.exe"]},
-             "rootfs": {"type": "layers", "diff_ids": []}}
+OCI_STYLE = {
+    "architecture": "amd64",
+    "os": "windows",
+    "os.version": "10.0.17763.1879",
+    "config": {"Cmd": ["cmd.exe"]},
+    "rootfs": {"type": "layers", "diff_ids": []},
+}
 
 
 def test_config_docker_and_oci(token_stack: Stack) -> None:
@@ -204,28 +254,42 @@ def test_config_docker_and_oci(token_stack: Stack) -> None:
     directly and through an index by platform."""
     reg, _ = token_stack
     t, repo = writer(reg.address), Repository.parse(f"{reg.address}/alice/configs")
-    docker, docker_body = image(t, repo, "docker", media_type=DOCKER_MANIFEST,
-                                config=DOCKER_STYLE)
+    docker, docker_body = image(t, repo, "docker", media_type=DOCKER_MANIFEST, config=DOCKER_STYLE)
     oci, oci_body = image(t, repo, "oci", config=OCI_STYLE)
-    index(t, repo, "both", [(docker, len(docker_body)), (oci, len(oci_body))],
-          platforms=[ARM64, {"architecture": "amd64", "os": "windows",
-                             "os.version": "10.0.17763.1879"}])
+    index(
+        t,
+        repo,
+        "both",
+        [(docker, len(docker_body)), (oci, len(oci_body))],
+        platforms=[
+            ARM64,
+            {"architecture": "amd64", "os": "windows", "os.version": "10.0.17763.1879"},
+        ],
+    )
     with reader(reg.address) as client:
         assert json.loads(docker_body)["config"]["mediaType"] == DOCKER_CONFIG
         config = client.get_config(f"{repo}:docker")
         assert client.get_config(f"{repo}:both", platform="linux/arm64") == config
         assert str(config.platform) == "linux/arm64"
-        assert config.created == datetime.datetime(2024, 5, 1, 12, 30, 0, 123456,
-                                                   tzinfo=datetime.UTC)
+        assert config.created == datetime.datetime(
+            2024, 5, 1, 12, 30, 0, 123456, tzinfo=datetime.UTC
+        )
         assert config.author == "someone"
         assert config.config is not None
         run = config.config
         assert (run.user, run.env, run.entrypoint, run.cmd, run.working_dir) == (
-            "1000:1000", ("PATH=/usr/bin", "A=b"), ("/entry",), ("serve", "--port", "80"),
-            "/app")
+            "1000:1000",
+            ("PATH=/usr/bin", "A=b"),
+            ("/entry",),
+            ("serve", "--port", "80"),
+            "/app",
+        )
         assert run.labels == {"org.opencontainers.image.title": "app"}
         assert (run.exposed_ports, run.volumes, run.stop_signal) == (
-            ("80/tcp", "443/tcp"), ("/data",), "SIGTERM")
+            ("80/tcp", "443/tcp"),
+            ("/data",),
+            "SIGTERM",
+        )
         assert config.rootfs.diff_ids == ("sha256:" + "1" * 64,)
         assert [h.created_by for h in config.history] == ["ADD rootfs /", "CMD serve"]
         assert config.history[1].empty_layer
@@ -248,11 +312,19 @@ def test_config_of_an_artifact_is_refused(token_stack: Stack) -> None:
     reg, _ = token_stack
     t, repo = writer(reg.address), Repository.parse(f"{reg.address}/alice/artifact")
     push_blob(t, repo, [b"{}"])
-    body = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
-                       "artifactType": "application/example",
-                       "config": {"mediaType": EMPTY_DESCRIPTOR.media_type,
-                                  "digest": EMPTY_DESCRIPTOR.digest, "size": 2},
-                       "layers": []}).encode()
+    body = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "artifactType": "application/example",
+            "config": {
+                "mediaType": EMPTY_DESCRIPTOR.media_type,
+                "digest": EMPTY_DESCRIPTOR.digest,
+                "size": 2,
+            },
+            "layers": [],
+        }
+    ).encode()
     push_manifest(t, repo, "v1", body, OCI_MANIFEST)
     with reader(reg.address) as client:
         with pytest.raises(InvalidResponse, match="not an image config"):
@@ -263,9 +335,18 @@ def test_config_of_an_artifact_is_refused(token_stack: Stack) -> None:
 
 def _manifest_with_config(config: bytes, size: int | None = None) -> bytes:
     digest = "sha256:" + hashlib.sha256(config).hexdigest()
-    return json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": {
-        "mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest,
-        "size": len(config) if size is None else size}, "layers": []}).encode()
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": digest,
+                "size": len(config) if size is None else size,
+            },
+            "layers": [],
+        }
+    ).encode()
 
 
 def test_config_is_verified_and_capped() -> None:
@@ -279,9 +360,9 @@ def test_config_is_verified_and_capped() -> None:
     oci = {"Content-Type": OCI_MANIFEST}
     routes: dict[tuple[str, str], Route] = {
         ("GET", "/v2/a/manifests/v1"): lambda _: (200, oci, manifest),
-        ("GET", "/v2/a/manifests/big"): lambda _: (200, oci,
-                                                   _manifest_with_config(good, 5 * MIB)),
-        ("GET", config_path): lambda _: (200, {}, served["config"])}
+        ("GET", "/v2/a/manifests/big"): lambda _: (200, oci, _manifest_with_config(good, 5 * MIB)),
+        ("GET", config_path): lambda _: (200, {}, served["config"]),
+    }
     with FakeServer(routes) as front:
         client = Client(keychain=StaticKeychain({}), insecure=[front.address])
         with pytest.raises(DigestMismatch, match="image config"):
@@ -317,8 +398,7 @@ def test_download_32_mib_verified_with_progress(token_stack: Stack, tmp_path: Pa
     reg, _ = token_stack
     t, repo = writer(reg.address), Repository.parse(f"{reg.address}/alice/big")
     data = _blob(32 * MIB, b"big")
-    digest, size = push_blob(t, repo, [data[i:i + 8 * MIB] for i in range(0, len(data),
-                                                                            8 * MIB)])
+    digest, size = push_blob(t, repo, [data[i : i + 8 * MIB] for i in range(0, len(data), 8 * MIB)])
     target = tmp_path / "layer.bin"
     target.write_bytes(b"old content, replaced")
     events: list[ProgressEvent] = []
@@ -373,6 +453,7 @@ def test_blob_reader_and_download_agree(tmp_path: Path) -> None:
     right = b"right bytes" * 1000
     digest = "sha256:" + hashlib.sha256(right).hexdigest()
     for body, error in ((right, None), (right[:-1] + b"X", DigestMismatch)):
+
         def serve(_: Seen, body: bytes = body) -> Reply:
             return 200, {}, body
 
@@ -411,8 +492,8 @@ def big_behind_proxy(faulty_stack: Faulty) -> tuple[Client, FaultProxy, str, byt
 
 @pytest.mark.parametrize("kind", ["truncate", "reset_after_headers"])
 def test_broken_download_is_resumed_by_range(
-        big_behind_proxy: tuple[Client, FaultProxy, str, bytes], tmp_path: Path,
-        kind: str) -> None:
+    big_behind_proxy: tuple[Client, FaultProxy, str, bytes], tmp_path: Path, kind: str
+) -> None:
     """The proxy cuts the body at 3 MiB + 7 (an orderly close, or a reset); the download
     resumes with Range from what it has, the file is whole and verified, and progress
     never goes back (a restart from zero would)."""
@@ -431,20 +512,23 @@ def test_broken_download_is_resumed_by_range(
 
 
 def test_registry_ignoring_range_restarts(
-        big_behind_proxy: tuple[Client, FaultProxy, str, bytes], tmp_path: Path) -> None:
+    big_behind_proxy: tuple[Client, FaultProxy, str, bytes], tmp_path: Path
+) -> None:
     """Cut once, then the Range header dropped on the way (a 200 with the whole blob):
     the download starts over from zero and still ends verified."""
     client, proxy, ref, data = big_behind_proxy
-    proxy.plan(Fault("truncate", match="/blobs/sha256:", at=MIB),
-               Fault("no_range", match="/blobs/sha256:"))
+    proxy.plan(
+        Fault("truncate", match="/blobs/sha256:", at=MIB), Fault("no_range", match="/blobs/sha256:")
+    )
     events: list[ProgressEvent] = []
     client.download_blob(ref, tmp_path / "out", progress=events.append)
     assert (tmp_path / "out").read_bytes() == data
     assert events[-1].done == len(data)
 
 
-def test_resumes_are_bounded(big_behind_proxy: tuple[Client, FaultProxy, str, bytes],
-                             tmp_path: Path) -> None:
+def test_resumes_are_bounded(
+    big_behind_proxy: tuple[Client, FaultProxy, str, bytes], tmp_path: Path
+) -> None:
     """A connection that keeps breaking: 1 + 5 requests, then TransportError; no file."""
     client, proxy, ref, _ = big_behind_proxy
     proxy.plan(Fault("truncate", match="/blobs/sha256:", at=100_000, times=99))
@@ -477,9 +561,10 @@ def test_wrong_content_range_is_refused(tmp_path: Path) -> None:
             client = Client(keychain=StaticKeychain({}), insecure=[proxy.address])
             ref = f"{proxy.address}/a@{digest}"
             for content_range, size, message in (
-                    ("bytes 0-{end}/{size}", len(data), "Content-Range"),
-                    ("bytes {start}-{end}/{size}", len(data) + 1, "changed size"),
-                    ("items {start}-{end}/{size}", len(data), "Content-Range")):
+                ("bytes 0-{end}/{size}", len(data), "Content-Range"),
+                ("bytes {start}-{end}/{size}", len(data) + 1, "changed size"),
+                ("items {start}-{end}/{size}", len(data), "Content-Range"),
+            ):
                 answer.update(range=content_range, size=size)
                 proxy.plan(Fault("truncate", match="/blobs/", at=MIB))
                 with pytest.raises(InvalidResponse, match=message):
@@ -507,20 +592,29 @@ class _Terminal(io.StringIO):
 def cli_home(token_stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A HOME whose docker config.json holds alice's credentials for the registry."""
     reg, _ = token_stack
-    for name in ("DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME",
-                 "DOCKER_AUTH_CONFIG"):
+    for name in (
+        "DOCKER_CONFIG",
+        "REGISTRY_AUTH_FILE",
+        "XDG_RUNTIME_DIR",
+        "XDG_CONFIG_HOME",
+        "DOCKER_AUTH_CONFIG",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     auth = base64.b64encode(f"alice:{USERS['alice']}".encode()).decode()
     (tmp_path / ".docker").mkdir()
     (tmp_path / ".docker" / "config.json").write_text(
-        json.dumps({"auths": {reg.address: {"auth": auth}}}))
+        json.dumps({"auths": {reg.address: {"auth": auth}}})
+    )
     return tmp_path
 
 
 def test_cli_config_manifest_platform_and_blob(
-        multi: tuple[Client, Repository, dict[str, str]], cli_home: Path,
-        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    multi: tuple[Client, Repository, dict[str, str]],
+    cli_home: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """`config` prints the config (pretty, or --json with its platform), `manifest
     --platform` resolves the index, `blob -o` draws a bar on a terminal and saves the
     verified blob."""
@@ -532,8 +626,9 @@ def test_cli_config_manifest_platform_and_blob(
     assert main(["config", f"{repo}:amd", "--insecure", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["platform"] == "linux/amd64"
 
-    assert main(["manifest", f"{repo}:v1", "--platform", "linux/amd64", "--insecure",
-                 "--json"]) == 0
+    assert (
+        main(["manifest", f"{repo}:v1", "--platform", "linux/amd64", "--insecure", "--json"]) == 0
+    )
     assert json.loads(capsys.readouterr().out)["digest"] == digests["amd"]
     assert main(["manifest", f"{repo}:v1", "--insecure", "--json"]) == 0
     assert "manifests" in json.loads(capsys.readouterr().out)["manifest"]
@@ -545,22 +640,30 @@ def test_cli_config_manifest_platform_and_blob(
     target = cli_home / "blob.bin"
     assert main(["blob", f"{repo}@{digest}", "-o", str(target), "--insecure", "--json"]) == 0
     assert target.read_bytes() == data
-    assert json.loads(capsys.readouterr().out) == {"digest": digest, "size": len(data),
-                                                   "path": str(target)}
+    assert json.loads(capsys.readouterr().out) == {
+        "digest": digest,
+        "size": len(data),
+        "path": str(target),
+    }
     drawn = terminal.getvalue()
     assert "\r[" in drawn
     assert drawn.rstrip("\n").endswith(f"100% {len(data):,}/{len(data):,} bytes")
 
 
-def test_cli_platform_errors(multi: tuple[Client, Repository, dict[str, str]],
-                             cli_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_platform_errors(
+    multi: tuple[Client, Repository, dict[str, str]],
+    cli_home: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """A bad platform is bad input (2); no platform among several is input needed (2),
     naming them; a platform the index lacks is not found (4). One line each."""
     _, repo, _ = multi
-    cases = [(["config", f"{repo}:v1", "--platform", "linux/*"], 2, "platform"),
-             (["manifest", f"{repo}:v1", "--platform", "a/b/c/d"], 2, "platform"),
-             (["config", f"{repo}:v1"], 2, "linux/amd64, linux/arm64"),
-             (["manifest", f"{repo}:v1", "--platform", "linux/s390x"], 4, "linux/s390x")]
+    cases = [
+        (["config", f"{repo}:v1", "--platform", "linux/*"], 2, "platform"),
+        (["manifest", f"{repo}:v1", "--platform", "a/b/c/d"], 2, "platform"),
+        (["config", f"{repo}:v1"], 2, "linux/amd64, linux/arm64"),
+        (["manifest", f"{repo}:v1", "--platform", "linux/s390x"], 4, "linux/s390x"),
+    ]
     for argv, code, mentioned in cases:
         assert main([*argv, "--insecure"]) == code, argv
         err = capsys.readouterr().err
@@ -569,18 +672,21 @@ def test_cli_platform_errors(multi: tuple[Client, Repository, dict[str, str]],
         assert mentioned in err
 
 
-def test_cookbook_images_block_runs(token_stack: Stack, cli_home: Path,
-                                    monkeypatch: pytest.MonkeyPatch,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_cookbook_images_block_runs(
+    token_stack: Stack,
+    cli_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """The Python block of the cookbook's "Images, platforms, configs" section runs
     against a real two-platform index, with credentials from docker's config.json."""
     reg, _ = token_stack
     t, repo = writer(reg.address), Repository.parse(f"{reg.address}/alice/multiarch")
     amd, amd_body = image(t, repo, "amd", layer=b"amd layer", config=config_of(AMD64))
-    arm, arm_body = image(t, repo, "arm", layer=b"arm layer",
-                          config=config_of(ARM64, config={"Cmd": ["serve"]}))
-    index(t, repo, "v1", [(amd, len(amd_body)), (arm, len(arm_body))],
-          platforms=[AMD64, ARM64])
+    arm, arm_body = image(
+        t, repo, "arm", layer=b"arm layer", config=config_of(ARM64, config={"Cmd": ["serve"]})
+    )
+    index(t, repo, "v1", [(amd, len(amd_body)), (arm, len(arm_body))], platforms=[AMD64, ARM64])
     text = (Path(__file__).resolve().parents[2] / "docs" / "cookbook.md").read_text()
     section = text.split("## Images, platforms, configs", 1)[1].split("\n## ", 1)[0]
     [block] = re.findall(r"```python\n(.*?)```", section, re.S)
@@ -604,8 +710,11 @@ def test_iter_catalog_is_lazy(open_registry: RunningRegistry) -> None:
     client = Client(keychain=StaticKeychain({}), insecure=[reg.address])
 
     def catalog_gets() -> int:
-        return sum(1 for method, path, _ in reg.requests()
-                   if method == "GET" and path.startswith("/v2/_catalog"))
+        return sum(
+            1
+            for method, path, _ in reg.requests()
+            if method == "GET" and path.startswith("/v2/_catalog")
+        )
 
     before = catalog_gets()
     names = client.iter_catalog(reg.address, page_size=2)

@@ -38,8 +38,7 @@ def seeded(reg: RunningRegistry, path: str, creds: Basic = ALICE) -> Repository:
 @pytest.fixture
 def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A DOCKER_CONFIG (and HOME) the default keychain reads, and no default client."""
-    for name in ("REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "DOCKER_AUTH_CONFIG",
-                 "XDG_CONFIG_HOME"):
+    for name in ("REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "DOCKER_AUTH_CONFIG", "XDG_CONFIG_HOME"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
     monkeypatch.setenv("HOME", str(tmp_path))
@@ -55,8 +54,11 @@ def store(config: Path, address: str, user: str, password: str) -> None:
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
 def test_token_mode_sugar_client_transport_and_cli(
-    token_stack: Stack, docker_config: Path, host: str,
-    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str],
+    token_stack: Stack,
+    docker_config: Path,
+    host: str,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A plain-http token-auth registry on loopback: the sugar, Client, Transport and the
     CLI all work with no insecure flag, by 127.0.0.1 and by localhost (the realm is on
@@ -115,8 +117,9 @@ def test_tls_loopback_keeps_https(basic_tls_registry: RunningRegistry) -> None:
         assert t.base_url == f"https://{reg.address}"
 
 
-def test_tls_loopback_without_its_ca_is_a_tls_error(basic_tls_registry: RunningRegistry,
-                                                    caplog: pytest.LogCaptureFixture) -> None:
+def test_tls_loopback_without_its_ca_is_a_tls_error(
+    basic_tls_registry: RunningRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
     """Without the CA the certificate fails to verify: a TLS error, and no plain http."""
     reg = basic_tls_registry
     caplog.set_level(logging.DEBUG, logger="registry_sdk")
@@ -147,8 +150,9 @@ def test_set_default_client_configures_the_sugar(basic_tls_registry: RunningRegi
     set_default_client(None)
 
 
-def test_keychain_credentials_only_from_the_keychain(token_stack: Stack,
-                                                     docker_config: Path) -> None:
+def test_keychain_credentials_only_from_the_keychain(
+    token_stack: Stack, docker_config: Path
+) -> None:
     """DefaultKeychain reads localhost and 127.0.0.1 keys separately (as docker does)."""
     reg, _ = token_stack
     store(docker_config, f"localhost:{reg.port}", "alice", USERS["alice"])

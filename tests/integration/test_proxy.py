@@ -106,11 +106,14 @@ def tinyproxy(tmp_path: Path, mapper: Mapper) -> Iterator[tuple[str, Path]]:
         pytest.skip("tinyproxy not installed")
     port, log = free_port(), tmp_path / "tinyproxy.log"
     conf = tmp_path / "tinyproxy.conf"
-    conf.write_text(f"Port {port}\nListen 127.0.0.1\nTimeout 30\nLogFile \"{log}\"\n"
-                    "LogLevel Connect\nAllow 127.0.0.1\nMaxClients 20\n"
-                    f'Upstream http 127.0.0.1:{mapper.port} ".test"\n')
-    proc = subprocess.Popen([binary, "-d", "-c", str(conf)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    conf.write_text(
+        f'Port {port}\nListen 127.0.0.1\nTimeout 30\nLogFile "{log}"\n'
+        "LogLevel Connect\nAllow 127.0.0.1\nMaxClients 20\n"
+        f'Upstream http 127.0.0.1:{mapper.port} ".test"\n'
+    )
+    proc = subprocess.Popen(
+        [binary, "-d", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 10
     while True:
         try:
@@ -128,8 +131,11 @@ def tinyproxy(tmp_path: Path, mapper: Mapper) -> Iterator[tuple[str, Path]]:
 
 
 def test_https_through_connect_proxy(
-    tinyproxy: tuple[str, Path], mapper: Mapper, ca: tuple[trustme.CA, Path],
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+    tinyproxy: tuple[str, Path],
+    mapper: Mapper,
+    ca: tuple[trustme.CA, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """HTTPS_PROXY sends a TLS registry's traffic through tinyproxy with CONNECT, with
     the certificate verified end to end through the tunnel."""
@@ -139,14 +145,16 @@ def test_https_through_connect_proxy(
     cert = authority.issue_cert("registry.test", "127.0.0.1")  # the second for readiness
     cert.cert_chain_pems[0].write_to_path(str(folder / "cert.pem"))
     cert.private_key_pem.write_to_path(str(folder / "key.pem"))
-    reg = start_registry(folder / "registry", users=USERS,
-                         tls=TLS(folder / "cert.pem", folder / "key.pem", ca_path))
+    reg = start_registry(
+        folder / "registry", users=USERS, tls=TLS(folder / "cert.pem", folder / "key.pem", ca_path)
+    )
     try:
         monkeypatch.setenv("HTTPS_PROXY", proxy)
         monkeypatch.delenv("NO_PROXY", raising=False)
         monkeypatch.delenv("no_proxy", raising=False)
-        t = Transport(f"registry.test:{reg.port}", Basic("alice", USERS["alice"]),
-                      ca_certs=str(ca_path))
+        t = Transport(
+            f"registry.test:{reg.port}", Basic("alice", USERS["alice"]), ca_certs=str(ca_path)
+        )
         resp = t.request("GET", t.url("/v2/_catalog"))
         check_error(resp)
         assert "repositories" in json.loads(resp.data)
@@ -157,7 +165,8 @@ def test_https_through_connect_proxy(
 
 
 def test_loopback_registries_bypass_the_proxy(
-    basic_tls_registry: RunningRegistry, tinyproxy: tuple[str, Path],
+    basic_tls_registry: RunningRegistry,
+    tinyproxy: tuple[str, Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """With HTTPS_PROXY set, a registry on this machine is still reached directly: a

@@ -71,7 +71,7 @@ def reset(conn: socket.socket) -> None:
 
 
 def partial_body(conn: socket.socket) -> None:
-    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{\"tags\": [")
+    conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{"tags": [')
 
 
 def stall(conn: socket.socket) -> None:
@@ -86,23 +86,31 @@ def assert_clean(exc: BaseException) -> None:
 
 
 def transport(port: int) -> Transport:
-    return Transport(f"127.0.0.1:{port}", Basic("alice", "pw-" + "SECRET"), timeout=FAST,
-                     retries=NO_RETRY)
+    return Transport(
+        f"127.0.0.1:{port}", Basic("alice", "pw-" + "SECRET"), timeout=FAST, retries=NO_RETRY
+    )
 
 
-@pytest.mark.parametrize(("name", "handler", "preload"), [
-    ("reset before headers", reset, True),
-    ("broken body, preloaded", partial_body, True),
-    ("stalled past the read timeout", stall, True),
-])
-def test_transport_failures_carry_no_secret(name: str, handler: Callable[[socket.socket], None],
-                                            preload: bool) -> None:
+@pytest.mark.parametrize(
+    ("name", "handler", "preload"),
+    [
+        ("reset before headers", reset, True),
+        ("broken body, preloaded", partial_body, True),
+        ("stalled past the read timeout", stall, True),
+    ],
+)
+def test_transport_failures_carry_no_secret(
+    name: str, handler: Callable[[socket.socket], None], preload: bool
+) -> None:
     """Resets, broken bodies and timeouts: typed errors with nothing secret in them."""
     with raw_server(handler) as port:
         t = transport(port)
         with pytest.raises(RegistryError) as info:
-            t.request("GET", f"http://127.0.0.1:{port}/v2/a/blobs/sha256:x{QUERY}",
-                      preload_content=preload)
+            t.request(
+                "GET",
+                f"http://127.0.0.1:{port}/v2/a/blobs/sha256:x{QUERY}",
+                preload_content=preload,
+            )
     assert_clean(info.value)
 
 
@@ -122,8 +130,9 @@ def test_untrusted_tls_carries_no_secret(tmp_path: Path) -> None:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     authority.issue_cert("127.0.0.1").configure_cert(context)
     with FakeServer(fallback=lambda s: (200, {}, b"{}"), ssl_context=context) as fake:
-        t = Transport(fake.address, Basic("alice", "pw-" + "SECRET"), timeout=FAST,
-                      retries=NO_RETRY)
+        t = Transport(
+            fake.address, Basic("alice", "pw-" + "SECRET"), timeout=FAST, retries=NO_RETRY
+        )
         with pytest.raises(RegistryError) as info:
             t.request("GET", f"https://{fake.address}/v2/a/tags/list{QUERY}")
     assert_clean(info.value)
@@ -140,8 +149,10 @@ def test_redirect_to_dead_storage_carries_no_secret() -> None:
     with FakeServer(fallback=blob) as fake:
         client = Client(keychain=None, timeout=FAST, retries=NO_RETRY)
         digest = "sha256:" + "a" * 64
-        with pytest.raises(RegistryError) as info, \
-                client.get_blob(f"{fake.address}/a@{digest}") as reader:
+        with (
+            pytest.raises(RegistryError) as info,
+            client.get_blob(f"{fake.address}/a@{digest}") as reader,
+        ):
             b"".join(reader)
     assert_clean(info.value)
 
@@ -149,14 +160,17 @@ def test_redirect_to_dead_storage_carries_no_secret() -> None:
 def test_broken_blob_body_from_storage_carries_no_secret() -> None:
     """The storage host breaks the body half-way: BlobReader's error is clean."""
     with raw_server(partial_body) as storage:
+
         def blob(_: Seen) -> tuple[int, dict[str, str], bytes]:
             return 307, {"Location": f"http://127.0.0.1:{storage}/b{QUERY}"}, b""
 
         with FakeServer(fallback=blob) as fake:
             client = Client(timeout=FAST, retries=NO_RETRY)
             digest = "sha256:" + "b" * 64
-            with pytest.raises(RegistryError) as info, \
-                    client.get_blob(f"{fake.address}/a@{digest}") as reader:
+            with (
+                pytest.raises(RegistryError) as info,
+                client.get_blob(f"{fake.address}/a@{digest}") as reader,
+            ):
                 b"".join(reader)
     assert_clean(info.value)
 
@@ -164,6 +178,7 @@ def test_broken_blob_body_from_storage_carries_no_secret() -> None:
 def test_token_server_failure_carries_no_secret() -> None:
     """A realm whose query carries a secret, answering garbage: the TokenExchangeError
     keeps the realm redacted and chains no decode error holding the body."""
+
     def token(_: Seen) -> tuple[int, dict[str, str], bytes]:
         return 200, {}, b"not json token-" + b"SECRET"
 

@@ -26,16 +26,31 @@ def push_image(t: Transport, repo: Repository, tag: str) -> str:
     check_error(start, 202, method="POST")
     location = start.headers["Location"]
     sep = "&" if "?" in location else "?"
-    put = t.request("PUT", t.url("") + location.split(t.base_url)[-1] + f"{sep}digest={digest}",
-                    headers={"Content-Type": "application/octet-stream"}, body=CONFIG)
+    put = t.request(
+        "PUT",
+        t.url("") + location.split(t.base_url)[-1] + f"{sep}digest={digest}",
+        headers={"Content-Type": "application/octet-stream"},
+        body=CONFIG,
+    )
     check_error(put, 201, method="PUT")
-    manifest = json.dumps({
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                   "digest": digest, "size": len(CONFIG)},
-        "layers": []}).encode()
-    resp = t.request("PUT", t.url(f"/v2/{repo.path}/manifests/{tag}"), body=manifest,
-                     headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": digest,
+                "size": len(CONFIG),
+            },
+            "layers": [],
+        }
+    ).encode()
+    resp = t.request(
+        "PUT",
+        t.url(f"/v2/{repo.path}/manifests/{tag}"),
+        body=manifest,
+        headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
+    )
     check_error(resp, 201, method="PUT")
     return "sha256:" + hashlib.sha256(manifest).hexdigest()
 
@@ -45,8 +60,12 @@ def test_seed_program_with_basic_auth_over_tls(basic_tls_registry: RunningRegist
     reg = basic_tls_registry
     assert reg.tls is not None
     repo = Repository.parse(f"{reg.address}/team/app")
-    alice = Transport(repo.registry, Basic("alice", USERS["alice"]),
-                      [repo.scope("pull", "push")], ca_certs=str(reg.tls.ca))
+    alice = Transport(
+        repo.registry,
+        Basic("alice", USERS["alice"]),
+        [repo.scope("pull", "push")],
+        ca_certs=str(reg.tls.ca),
+    )
     push_image(alice, repo, "v1")
     resp = alice.request("GET", alice.url(f"/v2/{repo.path}/tags/list"))
     check_error(resp)
@@ -59,8 +78,9 @@ def test_seed_program_with_basic_auth_over_tls(basic_tls_registry: RunningRegist
     assert info.value.status == 401
     assert info.value.codes[0] == ErrorCode.UNAUTHORIZED
 
-    wrong = Transport(repo.registry, Basic("alice", "wrong-SECRET"), [repo.scope()],
-                      ca_certs=str(reg.tls.ca))
+    wrong = Transport(
+        repo.registry, Basic("alice", "wrong-SECRET"), [repo.scope()], ca_certs=str(reg.tls.ca)
+    )
     resp = wrong.request("GET", wrong.url(f"/v2/{repo.path}/tags/list"))
     assert resp.status == 401
 
@@ -70,8 +90,11 @@ def test_open_registry_over_loopback_http(open_registry: RunningRegistry) -> Non
     repo = Repository.parse(f"{open_registry.address}/open/app")
     t = Transport(repo.registry, insecure=True)
     digest = push_image(t, repo, "latest")
-    resp = t.request("GET", t.url(f"/v2/{repo.path}/manifests/latest"),
-                     headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+    resp = t.request(
+        "GET",
+        t.url(f"/v2/{repo.path}/manifests/latest"),
+        headers={"Accept": "application/vnd.oci.image.manifest.v1+json"},
+    )
     check_error(resp)
     assert resp.headers["Docker-Content-Digest"] == digest
     missing = t.request("GET", t.url("/v2/no/such/tags/list"))

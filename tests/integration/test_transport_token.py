@@ -69,8 +69,8 @@ def test_request_counts(token_stack: Stack) -> None:
         tags(action, target)
         return len(reg.requests()) - before_reg, server.count() - before_tok
 
-    assert cost(t, first) == (2, 1)   # 401 + retry, one token: 3 requests
-    assert cost(t, first) == (1, 0)   # cached token: 1 request
+    assert cost(t, first) == (2, 1)  # 401 + retry, one token: 3 requests
+    assert cost(t, first) == (1, 0)  # cached token: 1 request
     assert cost(t, second) == (1, 1)  # realm known, token up front: 2 requests
     other = Transport(first.registry, alice(), insecure=True, state=state, token_cache=cache)
     assert cost(other, second) == (1, 0)
@@ -115,7 +115,9 @@ def test_identity_token_uses_oauth_post_with_rotation(token_stack: Stack) -> Non
     assert tags(t, a) == ["v1"]
     assert tags(t, b) == ["v1"]  # the first refresh token was consumed: rotation kept
     assert [(r.method, r.grant_type, r.status) for r in server.log] == [
-        ("POST", "refresh_token", 200), ("POST", "refresh_token", 200)]
+        ("POST", "refresh_token", 200),
+        ("POST", "refresh_token", 200),
+    ]
 
 
 def test_post_refused_falls_back_to_get(token_stack: Stack) -> None:
@@ -139,8 +141,7 @@ def test_get_refused_post_works(token_stack: Stack) -> None:
     server.refuse_get = True
     t = Transport(target.registry, alice(), insecure=True, oauth_password=True)
     assert tags(t, target) == ["v1"]
-    assert [(r.method, r.grant_type, r.status) for r in server.log] == [
-        ("POST", "password", 200)]
+    assert [(r.method, r.grant_type, r.status) for r in server.log] == [("POST", "password", 200)]
 
 
 def test_tokens_expiring_mid_run_are_refreshed(token_stack: Stack) -> None:
@@ -150,8 +151,9 @@ def test_tokens_expiring_mid_run_are_refreshed(token_stack: Stack) -> None:
     target = repo(reg, "alice/expiry")
     push_image(Transport(target.registry, alice(), insecure=True), target, "v1")
     now = [0.0]
-    t = Transport(target.registry, alice(), insecure=True,
-                  token_cache=TokenCache(clock=lambda: now[0]))
+    t = Transport(
+        target.registry, alice(), insecure=True, token_cache=TokenCache(clock=lambda: now[0])
+    )
     assert tags(t, target) == ["v1"]
     exchanges, seen = server.count(), len(reg.requests())
     now[0] += 301.0

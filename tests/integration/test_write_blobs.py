@@ -27,8 +27,9 @@ MiB = 1024 * 1024
 
 
 def client_for(reg: RunningRegistry, user: str = "alice") -> Client:
-    return Client(keychain=StaticKeychain({reg.address: Basic(user, USERS[user])}),
-                  insecure=[reg.address])
+    return Client(
+        keychain=StaticKeychain({reg.address: Basic(user, USERS[user])}), insecure=[reg.address]
+    )
 
 
 def fresh(reg: RunningRegistry, ns: str = "alice") -> Repository:
@@ -95,7 +96,7 @@ def test_every_source_kind_chunked(token_stack: Stack, tmp_path: Path, kind: str
     elif kind == "pipe":
         source = OneShot(data)
     else:
-        source = (data[i:i + 100_000] for i in range(0, len(data), 100_000))
+        source = (data[i : i + 100_000] for i in range(0, len(data), 100_000))
     events: list[ProgressEvent] = []
     desc = _push.push_blob(client, repo, source, progress=events.append, chunk_size=MiB)
     assert (desc.digest, desc.size) == (sha(data), len(data))
@@ -160,7 +161,8 @@ def test_mount_blob_from_other_namespace(token_stack: Stack) -> None:
     assert [(m, s) for m, _, s in reg.requests()[before:] if s != 401] == [("POST", 201)]
     # one exchange for the new scope set: pull,push on the target and pull on the source
     assert [r.scopes for r in server.log] == [
-        (f"repository:{dst.path}:pull,push", f"repository:{src.path}:pull")]
+        (f"repository:{dst.path}:pull,push", f"repository:{src.path}:pull")
+    ]
     assert read_back(bob, dst, desc.digest) == b"shared layer"
 
 
@@ -299,8 +301,7 @@ def test_stream_up_to_256_mib_has_flat_memory(token_stack: Stack, mib: int) -> N
     assert client.blob_exists(repo.with_digest(desc.digest)) == desc
 
 
-def test_chunk_min_length_is_honoured(token_stack: Stack,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chunk_min_length_is_honoured(token_stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     """A registry asking for 2 MiB chunks (OCI-Chunk-Min-Length) gets them, not 1 MiB."""
     reg, _ = token_stack
     client, repo = client_for(reg), fresh(reg)

@@ -13,9 +13,12 @@ from tests.support.token_server import TokenServer
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-def test_writing_blocks_run(token_stack: tuple[RunningRegistry, TokenServer],
-                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_writing_blocks_run(
+    token_stack: tuple[RunningRegistry, TokenServer],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     reg, _ = token_stack
     blocks = doc_blocks("writing.md", reg, tmp_path, monkeypatch)
     assert len(blocks) == 5

@@ -31,8 +31,10 @@ LOST_BODY = b'{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload un
 
 def setup(stack: Stack) -> tuple[Client, Repository, FaultProxy]:
     _, proxy, _, _ = stack
-    client = Client(keychain=StaticKeychain({proxy.address: Basic("alice", USERS["alice"])}),
-                    insecure=[proxy.address])
+    client = Client(
+        keychain=StaticKeychain({proxy.address: Basic("alice", USERS["alice"])}),
+        insecure=[proxy.address],
+    )
     repo = Repository.parse(f"{proxy.address}/alice/f{secrets.token_hex(4)}")
     client.blob_exists(repo.with_digest(sha(b"")))  # learn the challenge: no 401s later
     return client, repo, proxy
@@ -52,8 +54,9 @@ def methods(proxy: FaultProxy) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("kind", ["path", "iterable"])
-def test_connection_cut_mid_patch_resumes(faulty_stack: Stack, tmp_path: os.PathLike[str],
-                                          kind: str) -> None:
+def test_connection_cut_mid_patch_resumes(
+    faulty_stack: Stack, tmp_path: os.PathLike[str], kind: str
+) -> None:
     """The second PATCH is cut: GET on the session says where it stands, and the upload
     continues from there, even from a one-shot iterable (the chunk is still in hand)."""
     client, repo, proxy = setup(faulty_stack)
@@ -71,8 +74,9 @@ def test_connection_cut_mid_patch_resumes(faulty_stack: Stack, tmp_path: os.Path
     assert read_back(client, repo, desc.digest) == data
 
 
-def test_streamed_patch_cut_resumes_from_the_session(faulty_stack: Stack,
-                                                     tmp_path: os.PathLike[str]) -> None:
+def test_streamed_patch_cut_resumes_from_the_session(
+    faulty_stack: Stack, tmp_path: os.PathLike[str]
+) -> None:
     """A file larger than a chunk goes in one streamed PATCH; cut, GET on the session
     says where it stands and the file is streamed again from there (read again)."""
     client, repo, proxy = setup(faulty_stack)
@@ -92,7 +96,8 @@ def test_streamed_patch_cut_resumes_from_the_session(faulty_stack: Stack,
 
 
 def test_streamed_patch_answered_401_asks_the_session_and_sends_again(
-        faulty_stack: Stack, tmp_path: os.PathLike[str]) -> None:
+    faulty_stack: Stack, tmp_path: os.PathLike[str]
+) -> None:
     """A streamed body is not re-sent by the transport after a 401 (a token expired
     mid-upload): GET on the session (which the transport can re-send with a fresh
     token) says where it stands, then the stream starts again from there."""
@@ -111,7 +116,8 @@ def test_streamed_patch_answered_401_asks_the_session_and_sends_again(
 
 
 def test_streamed_patch_of_a_file_changed_since_hashed_is_never_committed(
-        faulty_stack: Stack, tmp_path: os.PathLike[str]) -> None:
+    faulty_stack: Stack, tmp_path: os.PathLike[str]
+) -> None:
     """The digest given is not the file's: the stream is sent, the check before the
     closing PUT fails, the session is cancelled."""
     client, repo, proxy = setup(faulty_stack)
@@ -129,8 +135,11 @@ def test_streamed_patch_of_a_file_changed_since_hashed_is_never_committed(
 def test_lost_session_starts_again_from_a_rereadable_source(faulty_stack: Stack) -> None:
     client, repo, proxy = setup(faulty_stack)
     data = os.urandom(2 * MiB + 1)
-    proxy.plan(Fault("delay", match=SESSION), Fault("reset", match=SESSION),
-               Fault("status", match=SESSION, status=404, headers=LOST, body=LOST_BODY))
+    proxy.plan(
+        Fault("delay", match=SESSION),
+        Fault("reset", match=SESSION),
+        Fault("status", match=SESSION, status=404, headers=LOST, body=LOST_BODY),
+    )
     desc = _push.push_blob(client, repo, data, chunk_size=MiB)
     assert desc.digest == sha(data)
     seen = [m for m, _ in methods(proxy)]
@@ -142,8 +151,11 @@ def test_lost_session_starts_again_from_a_rereadable_source(faulty_stack: Stack)
 def test_lost_session_of_a_one_shot_source_is_a_typed_error(faulty_stack: Stack) -> None:
     client, repo, proxy = setup(faulty_stack)
     data = os.urandom(2 * MiB + 1)
-    proxy.plan(Fault("delay", match=SESSION), Fault("reset", match=SESSION),
-               Fault("status", match=SESSION, status=404, headers=LOST, body=LOST_BODY))
+    proxy.plan(
+        Fault("delay", match=SESSION),
+        Fault("reset", match=SESSION),
+        Fault("status", match=SESSION, status=404, headers=LOST, body=LOST_BODY),
+    )
     with pytest.raises(UploadError) as info:
         _push.push_blob(client, repo, iter([data]), digest=sha(data), chunk_size=MiB)
     assert info.value.digest == sha(data)
@@ -156,9 +168,10 @@ def test_lost_session_of_a_one_shot_source_is_a_typed_error(faulty_stack: Stack)
 def test_429_with_retry_after_during_upload(faulty_stack: Stack) -> None:
     client, repo, proxy = setup(faulty_stack)
     data = os.urandom(2 * MiB)
-    proxy.plan(Fault("status", match="/blobs/uploads/", status=429,
-                     headers={"Retry-After": "1"}),
-               Fault("status", match=SESSION, status=429, headers={"Retry-After": "1"}))
+    proxy.plan(
+        Fault("status", match="/blobs/uploads/", status=429, headers={"Retry-After": "1"}),
+        Fault("status", match=SESSION, status=429, headers={"Retry-After": "1"}),
+    )
     started = time.monotonic()
     desc = _push.push_blob(client, repo, data, chunk_size=MiB)
     assert time.monotonic() - started >= 2.0
@@ -177,8 +190,9 @@ def test_registry_refusing_chunks_gets_one_put(faulty_stack: Stack) -> None:
     assert read_back(client, repo, desc.digest) == data
 
 
-def test_registry_refusing_a_streamed_patch_gets_one_put(faulty_stack: Stack,
-                                                         tmp_path: os.PathLike[str]) -> None:
+def test_registry_refusing_a_streamed_patch_gets_one_put(
+    faulty_stack: Stack, tmp_path: os.PathLike[str]
+) -> None:
     client, repo, proxy = setup(faulty_stack)
     data = os.urandom(_sources.CHUNK_SIZE + 3)
     path = os.path.join(tmp_path, "blob")
@@ -212,27 +226,31 @@ def test_cut_during_the_closing_put(faulty_stack: Stack) -> None:
 def test_lying_docker_content_digest_on_manifest_put(faulty_stack: Stack) -> None:
     client, repo, proxy = setup(faulty_stack)
     config = client.push_blob(repo, b"{}")
-    model = ImageManifest(2, Descriptor("application/vnd.oci.empty.v1+json", config.digest, 2),
-                          (), OCI_MANIFEST)
+    model = ImageManifest(
+        2, Descriptor("application/vnd.oci.empty.v1+json", config.digest, 2), (), OCI_MANIFEST
+    )
     liar = sha(b"not what was sent")
-    proxy.plan(Fault("status", match="/manifests/v1", status=201,
-                     headers={"Docker-Content-Digest": liar}))
+    proxy.plan(
+        Fault("status", match="/manifests/v1", status=201, headers={"Docker-Content-Digest": liar})
+    )
     with pytest.raises(DigestMismatch) as info:
         client.put_manifest(repo.with_tag("v1"), model)
     assert info.value.actual == liar
 
 
 @pytest.mark.parametrize("size", [10, 3 * MiB])
-def test_upload_location_on_another_host_gets_no_credentials(faulty_stack: Stack,
-                                                             size: int) -> None:
+def test_upload_location_on_another_host_gets_no_credentials(
+    faulty_stack: Stack, size: int
+) -> None:
     """Rule 1: the session points at another host (a pre-signed URL): nothing carrying
     our credentials goes there, and no secret of its URL shows in the error."""
     client, repo, proxy = setup(faulty_stack)
     elsewhere = FaultProxy(("127.0.0.1", 9)).start()  # records, never forwards usefully
     try:
         target = f"http://localhost:{elsewhere.address.rpartition(':')[2]}/up?sig=SECRET-sig"
-        proxy.plan(Fault("status", match="/blobs/uploads/", status=202,
-                         headers={"Location": target}))
+        proxy.plan(
+            Fault("status", match="/blobs/uploads/", status=202, headers={"Location": target})
+        )
         try:
             _push.push_blob(client, repo, os.urandom(size), chunk_size=MiB)
         except Exception as exc:  # noqa: BLE001 (the transport may refuse, or send bare)

@@ -41,28 +41,41 @@ from .test_write_blobs import client_for, fresh, sha
 Stack = tuple[RunningRegistry, TokenServer]
 CONFIG = "application/vnd.oci.image.config.v1+json"
 LAYER = "application/vnd.oci.image.layer.v1.tar"
-EMPTY = Descriptor("application/vnd.oci.empty.v1+json",
-                   "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", 2)
+EMPTY = Descriptor(
+    "application/vnd.oci.empty.v1+json",
+    "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+    2,
+)
 
 
-def push_image(client: Client, repo: Repository, layer: bytes = b"layer",
-               ) -> ImageManifest:
-    config = json.dumps({"architecture": "amd64", "os": "linux",
-                         "rootfs": {"type": "layers", "diff_ids": [sha(layer)]}}).encode()
+def push_image(
+    client: Client,
+    repo: Repository,
+    layer: bytes = b"layer",
+) -> ImageManifest:
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "rootfs": {"type": "layers", "diff_ids": [sha(layer)]},
+        }
+    ).encode()
     c = client.push_blob(repo, config)
     lay = client.push_blob(repo, layer)
-    return ImageManifest(2, Descriptor(CONFIG, c.digest, c.size),
-                         (Descriptor(LAYER, lay.digest, lay.size),), OCI_MANIFEST,
-                         annotations={"org.example": "x"})
+    return ImageManifest(
+        2,
+        Descriptor(CONFIG, c.digest, c.size),
+        (Descriptor(LAYER, lay.digest, lay.size),),
+        OCI_MANIFEST,
+        annotations={"org.example": "x"},
+    )
 
 
 def skopeo(*args: str) -> bytes:
-    return subprocess.run(["skopeo", *args], check=True, capture_output=True,
-                          timeout=120).stdout
+    return subprocess.run(["skopeo", *args], check=True, capture_output=True, timeout=120).stdout
 
 
-def test_image_by_tag_reads_back_byte_exact_in_skopeo(token_stack: Stack,
-                                                      tmp_path: Path) -> None:
+def test_image_by_tag_reads_back_byte_exact_in_skopeo(token_stack: Stack, tmp_path: Path) -> None:
     reg, _ = token_stack
     client, repo = client_for(reg), fresh(reg)
     model = push_image(client, repo, os.urandom(3000))
@@ -70,14 +83,23 @@ def test_image_by_tag_reads_back_byte_exact_in_skopeo(token_stack: Stack,
     fetched = client.get_manifest(repo.with_tag("v1"))
     assert fetched.raw == dumps(model)
     assert (desc.digest, desc.size, desc.media_type) == (
-        fetched.digest, len(fetched.raw), OCI_MANIFEST)
+        fetched.digest,
+        len(fetched.raw),
+        OCI_MANIFEST,
+    )
     creds = f"alice:{USERS['alice']}"
-    raw = skopeo("inspect", "--raw", "--tls-verify=false", "--creds", creds,
-                 f"docker://{repo}:v1")
+    raw = skopeo("inspect", "--raw", "--tls-verify=false", "--creds", creds, f"docker://{repo}:v1")
     assert raw == fetched.raw
     layout = tmp_path / "layout"
-    skopeo("copy", "--preserve-digests", "--src-tls-verify=false", "--src-creds", creds,
-           f"docker://{repo}:v1", f"oci:{layout}:v1")  # verifies every blob
+    skopeo(
+        "copy",
+        "--preserve-digests",
+        "--src-tls-verify=false",
+        "--src-creds",
+        creds,
+        f"docker://{repo}:v1",
+        f"oci:{layout}:v1",
+    )  # verifies every blob
     index = json.loads((layout / "index.json").read_text())
     assert index["manifests"][0]["digest"] == desc.digest
 
@@ -153,8 +175,7 @@ def test_missing_config_is_refused(token_stack: Stack) -> None:
     model = push_image(client, repo)
     ghost = Descriptor(CONFIG, sha(b"{}x"), 3)
     with pytest.raises(MissingReferences) as info:
-        client.put_manifest(repo.with_tag("t"), ImageManifest(2, ghost, model.layers,
-                                                              OCI_MANIFEST))
+        client.put_manifest(repo.with_tag("t"), ImageManifest(2, ghost, model.layers, OCI_MANIFEST))
     assert info.value.missing == (ghost.digest,)
 
 
@@ -164,13 +185,15 @@ def test_index_with_missing_child_is_refused(token_stack: Stack) -> None:
     child = client.put_manifest(repo, push_image(client, repo))
     ghost = Descriptor(OCI_MANIFEST, sha(b"no such manifest"), 16)
     amd = Platform("amd64", "linux")
-    index = ImageIndex(2, (Descriptor(child.media_type, child.digest, child.size,
-                                      platform=amd), ghost), OCI_INDEX)
+    index = ImageIndex(
+        2, (Descriptor(child.media_type, child.digest, child.size, platform=amd), ghost), OCI_INDEX
+    )
     with pytest.raises(MissingReferences) as info:
         client.put_manifest(repo.with_tag("multi"), index)
     assert info.value.missing == (ghost.digest,)
-    good = ImageIndex(2, (Descriptor(child.media_type, child.digest, child.size,
-                                     platform=amd),), OCI_INDEX)
+    good = ImageIndex(
+        2, (Descriptor(child.media_type, child.digest, child.size, platform=amd),), OCI_INDEX
+    )
     desc = client.put_manifest(repo.with_tag("multi"), good)
     assert client.get_manifest(repo.with_tag("multi")).digest == desc.digest
 
@@ -185,13 +208,20 @@ def test_a_blob_in_another_repository_does_not_count(token_stack: Stack) -> None
     assert len(info.value.missing) == 2
 
 
-def artifact(client: Client, repo: Repository, subject: Descriptor, payload: bytes,
-             artifact_type: str) -> ImageManifest:
+def artifact(
+    client: Client, repo: Repository, subject: Descriptor, payload: bytes, artifact_type: str
+) -> ImageManifest:
     client.push_blob(repo, b"{}")
     lay = client.push_blob(repo, payload)
-    return ImageManifest(2, EMPTY, (Descriptor(LAYER, lay.digest, lay.size),), OCI_MANIFEST,
-                         artifact_type=artifact_type, subject=subject,
-                         annotations={"org.opencontainers.image.created": "2026-01-01"})
+    return ImageManifest(
+        2,
+        EMPTY,
+        (Descriptor(LAYER, lay.digest, lay.size),),
+        OCI_MANIFEST,
+        artifact_type=artifact_type,
+        subject=subject,
+        annotations={"org.opencontainers.image.created": "2026-01-01"},
+    )
 
 
 def test_subject_updates_the_referrers_fallback(token_stack: Stack) -> None:
@@ -199,12 +229,10 @@ def test_subject_updates_the_referrers_fallback(token_stack: Stack) -> None:
     client, repo = client_for(reg), fresh(reg)
     image = client.put_manifest(repo.with_tag("v1"), push_image(client, repo))
     sig = client.put_manifest(repo, artifact(client, repo, image, b"sig", "application/x.sig"))
-    sbom = client.put_manifest(repo, artifact(client, repo, image, b"sbom",
-                                              "application/x.sbom"))
+    sbom = client.put_manifest(repo, artifact(client, repo, image, b"sbom", "application/x.sbom"))
     found = client.referrers(repo.with_digest(image.digest))
     assert [d.digest for d in found.manifests] == [sig.digest, sbom.digest]
-    assert [d.artifact_type for d in found.manifests] == ["application/x.sig",
-                                                         "application/x.sbom"]
+    assert [d.artifact_type for d in found.manifests] == ["application/x.sig", "application/x.sbom"]
     assert found.manifests[0].annotations == {"org.opencontainers.image.created": "2026-01-01"}
     only = client.referrers(repo.with_digest(image.digest), artifact_type="application/x.sbom")
     assert [d.digest for d in only.manifests] == [sbom.digest]
@@ -214,7 +242,8 @@ def test_subject_updates_the_referrers_fallback(token_stack: Stack) -> None:
 
 
 def test_lost_update_of_the_fallback_index_is_merged_again(
-        token_stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    token_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Another writer replaces the index right after our PUT from an older copy: the
     re-read notices our entry is gone and merges again."""
     reg, _ = token_stack
@@ -224,26 +253,41 @@ def test_lost_update_of_the_fallback_index_is_merged_again(
     real_put = _write._put
     interfered: list[str] = []
 
-    def racing_put(t: object, repo_: Repository, reference: str, raw: bytes, *,
-                   media_type: str, digest: str) -> bool:
-        answered = real_put(t, repo_, reference, raw,  # type: ignore[arg-type]
-                            media_type=media_type, digest=digest)
+    def racing_put(
+        t: object, repo_: Repository, reference: str, raw: bytes, *, media_type: str, digest: str
+    ) -> bool:
+        answered = real_put(
+            t,  # type: ignore[arg-type]
+            repo_,
+            reference,
+            raw,
+            media_type=media_type,
+            digest=digest,
+        )
         if reference == tag and not interfered:
             interfered.append(reference)
             stale = dumps(ImageIndex(2, (), OCI_INDEX))
-            real_put(t, repo_, tag, stale, media_type=OCI_INDEX,  # type: ignore[arg-type]
-                     digest=sha(stale))
+            real_put(
+                t,  # type: ignore[arg-type]
+                repo_,
+                tag,
+                stale,
+                media_type=OCI_INDEX,
+                digest=sha(stale),
+            )
         return answered
 
     monkeypatch.setattr(_write, "_put", racing_put)
     sig = client.put_manifest(repo, artifact(client, repo, image, b"sig", "application/x.sig"))
     assert interfered
     assert [d.digest for d in client.referrers(repo.with_digest(image.digest)).manifests] == [
-        sig.digest]
+        sig.digest
+    ]
 
 
 def test_a_writer_that_always_wins_is_a_typed_error(
-        token_stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    token_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     reg, _ = token_stack
     client, repo = client_for(reg), fresh(reg)
     image = client.put_manifest(repo.with_tag("v1"), push_image(client, repo))
@@ -304,27 +348,36 @@ def test_first_image_push_token_exchanges(token_stack: Stack) -> None:
     assert len(scopes) == 1, scopes
 
 
-def test_index_reads_back_in_skopeo_with_every_child(token_stack: Stack,
-                                                      tmp_path: Path) -> None:
+def test_index_reads_back_in_skopeo_with_every_child(token_stack: Stack, tmp_path: Path) -> None:
     """Two images and an index over them: skopeo copies all of it, digests preserved."""
     reg, _ = token_stack
     client, repo = client_for(reg), fresh(reg)
     children = []
     for arch, layer in (("amd64", b"amd64 layer"), ("arm64", b"arm64 layer")):
         desc = client.put_manifest(repo, push_image(client, repo, layer))
-        children.append(Descriptor(desc.media_type, desc.digest, desc.size,
-                                   platform=Platform(arch, "linux")))
-    index = client.put_manifest(repo.with_tag("multi"),
-                                ImageIndex(2, tuple(children), OCI_INDEX))
+        children.append(
+            Descriptor(desc.media_type, desc.digest, desc.size, platform=Platform(arch, "linux"))
+        )
+    index = client.put_manifest(repo.with_tag("multi"), ImageIndex(2, tuple(children), OCI_INDEX))
     creds = f"alice:{USERS['alice']}"
-    raw = skopeo("inspect", "--raw", "--tls-verify=false", "--creds", creds,
-                 f"docker://{repo}:multi")
+    raw = skopeo(
+        "inspect", "--raw", "--tls-verify=false", "--creds", creds, f"docker://{repo}:multi"
+    )
     assert sha(raw) == index.digest
     layout = tmp_path / "layout"
-    skopeo("copy", "--all", "--preserve-digests", "--src-tls-verify=false", "--src-creds",
-           creds, f"docker://{repo}:multi", f"oci:{layout}:multi")
+    skopeo(
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--src-tls-verify=false",
+        "--src-creds",
+        creds,
+        f"docker://{repo}:multi",
+        f"oci:{layout}:multi",
+    )
     assert json.loads((layout / "index.json").read_text())["manifests"][0]["digest"] == (
-        index.digest)
+        index.digest
+    )
     for child in children:
         assert (layout / "blobs" / "sha256" / child.digest.partition(":")[2]).exists()
 

@@ -20,8 +20,8 @@ def path_component(draw: st.DrawFn) -> str:
     return "".join(parts)
 
 
-paths = st.lists(path_component(), min_size=1, max_size=4).map("/".join).filter(
-    lambda p: len(p) <= 200
+paths = (
+    st.lists(path_component(), min_size=1, max_size=4).map("/".join).filter(lambda p: len(p) <= 200)
 )
 
 
@@ -36,11 +36,13 @@ def domain_component(draw: st.DrawFn) -> str:
 @st.composite
 def domains(draw: st.DrawFn) -> str:
     """A registry with a dot or a port (so Docker normalisation keeps it as a domain)."""
-    host = draw(st.one_of(
-        st.lists(domain_component(), min_size=2, max_size=3).map(".".join),
-        st.just("localhost"),
-        st.text("0123456789abcdef:", min_size=1, max_size=8).map(lambda h: f"[{h}]"),
-    ))
+    host = draw(
+        st.one_of(
+            st.lists(domain_component(), min_size=2, max_size=3).map(".".join),
+            st.just("localhost"),
+            st.text("0123456789abcdef:", min_size=1, max_size=8).map(lambda h: f"[{h}]"),
+        )
+    )
     port = draw(st.one_of(st.none(), st.integers(1, 65535)))
     if port is None and not ("." in host or host == "localhost"):
         port = 5000

@@ -13,11 +13,33 @@ from registry_sdk.errors import CredentialsError, RegistryResponseError, check_e
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-        st.sampled_from(["errors", "code", "message", "detail", "details", "auths", "auth",
-                         "username", "password", "identitytoken", "registrytoken",
-                         "credHelpers", "credsStore", "x"]), inner, max_size=4),
-    max_leaves=15)
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "errors",
+                    "code",
+                    "message",
+                    "detail",
+                    "details",
+                    "auths",
+                    "auth",
+                    "username",
+                    "password",
+                    "identitytoken",
+                    "registrytoken",
+                    "credHelpers",
+                    "credsStore",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=15,
+)
 
 
 class Response:
@@ -31,12 +53,18 @@ class Response:
 
 
 @settings(max_examples=300)
-@given(st.integers(300, 599), st.one_of(st.binary(max_size=200),
-                                        json_values.map(lambda v: json.dumps(v).encode())),
-       st.dictionaries(st.sampled_from(["WWW-Authenticate", "Retry-After", "Content-Type"]),
-                       st.text(max_size=40), max_size=3))
-def test_error_bodies_give_registry_response_errors(status: int, body: bytes,
-                                                    headers: dict[str, str]) -> None:
+@given(
+    st.integers(300, 599),
+    st.one_of(st.binary(max_size=200), json_values.map(lambda v: json.dumps(v).encode())),
+    st.dictionaries(
+        st.sampled_from(["WWW-Authenticate", "Retry-After", "Content-Type"]),
+        st.text(max_size=40),
+        max_size=3,
+    ),
+)
+def test_error_bodies_give_registry_response_errors(
+    status: int, body: bytes, headers: dict[str, str]
+) -> None:
     """Any error body and headers: RegistryResponseError with the status, nothing else."""
     try:
         check_error(Response(status, body, headers), method="GET", url="https://r/v2/")
@@ -48,10 +76,10 @@ def test_error_bodies_give_registry_response_errors(status: int, body: bytes,
 
 
 @settings(max_examples=300)
-@given(st.one_of(st.text(max_size=200), json_values.map(json.dumps)), st.booleans(),
-       st.booleans())
-def test_config_files_load_or_raise_credentials_error(text: str, docker: bool,
-                                                      legacy: bool) -> None:
+@given(st.one_of(st.text(max_size=200), json_values.map(json.dumps)), st.booleans(), st.booleans())
+def test_config_files_load_or_raise_credentials_error(
+    text: str, docker: bool, legacy: bool
+) -> None:
     """Any file content: parsed (and every entry decodes or fails typed) or CredentialsError."""
     try:
         parsed = F.parse(text, "/fuzz/config.json", docker_format=docker, legacy=legacy)

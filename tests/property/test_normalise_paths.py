@@ -22,8 +22,9 @@ from .strategies import digests, domains, path_component, paths, references, tag
 Outcome = tuple[str, object]
 
 
-def outcome(fn: Callable[[str, bool, str], object], source: str, strict: bool,
-            default_registry: str) -> Outcome:
+def outcome(
+    fn: Callable[[str, bool, str], object], source: str, strict: bool, default_registry: str
+) -> Outcome:
     try:
         return "ok", fn(source, strict, default_registry)
     except InvalidReference as exc:
@@ -37,18 +38,55 @@ near_digests = st.one_of(
     st.text(HEX, min_size=63, max_size=65).map(lambda h: f"sha256:{h}"),
     st.text(HEX + "ABCDEF", min_size=64, max_size=64).map(lambda h: f"sha256:{h}"),
     st.text(HEX, min_size=32, max_size=96).map(lambda h: f"sha384:{h}"),
-    st.sampled_from(["md5:abc", "sha256:", "SHA256:" + "a" * 64, "sha256:" + "g" * 64,
-                     "sha512:" + "a" * 64, "sha256+b64:" + "a" * 64]),
+    st.sampled_from(
+        [
+            "md5:abc",
+            "sha256:",
+            "SHA256:" + "a" * 64,
+            "sha256:" + "g" * 64,
+            "sha512:" + "a" * 64,
+            "sha256+b64:" + "a" * 64,
+        ]
+    ),
 )
 
 # Whole first components that Docker treats specially, and default registries to try.
-firsts = st.sampled_from(["docker.io", "index.docker.io", "Index.docker.io", "localhost",
-                          "localhost:5000", "registry-1.docker.io", "Foo", "foo",
-                          "a_b.c", "a.b_c", "127.0.0.1:5000", "[::1]", "[::1]:5000",
-                          "library", "x:y", "-bad", "bad-", "ghcr.io"])
-default_registries = st.sampled_from(["docker.io", "index.docker.io", "ghcr.io",
-                                      "localhost:5000", "[::1]:5000", "Upper.io",
-                                      "bad_registry", "", "a:b:c", "https://x.io"])
+firsts = st.sampled_from(
+    [
+        "docker.io",
+        "index.docker.io",
+        "Index.docker.io",
+        "localhost",
+        "localhost:5000",
+        "registry-1.docker.io",
+        "Foo",
+        "foo",
+        "a_b.c",
+        "a.b_c",
+        "127.0.0.1:5000",
+        "[::1]",
+        "[::1]:5000",
+        "library",
+        "x:y",
+        "-bad",
+        "bad-",
+        "ghcr.io",
+    ]
+)
+default_registries = st.sampled_from(
+    [
+        "docker.io",
+        "index.docker.io",
+        "ghcr.io",
+        "localhost:5000",
+        "[::1]:5000",
+        "Upper.io",
+        "bad_registry",
+        "",
+        "a:b:c",
+        "https://x.io",
+    ]
+)
 
 
 @st.composite
@@ -66,35 +104,52 @@ def familiar(draw: st.DrawFn) -> str:
 
 def _mutate(draw: st.DrawFn, text: str) -> str:  # noqa: PLR0911 (one return per edit)
     """One near-valid edit of *text*."""
-    op = draw(st.sampled_from(["upper", "insert", "replace", "long", "hex", "tag_digest",
-                               "prefix", "drop"]))
+    op = draw(
+        st.sampled_from(
+            ["upper", "insert", "replace", "long", "hex", "tag_digest", "prefix", "drop"]
+        )
+    )
     pos = draw(st.integers(0, len(text)))
     if op == "upper":
         letters = [i for i, c in enumerate(text) if c.islower()]
         if letters:
             i = draw(st.sampled_from(letters))
-            return text[:i] + text[i].upper() + text[i + 1:]
+            return text[:i] + text[i].upper() + text[i + 1 :]
         return text
     if op == "insert":
-        bad = draw(st.sampled_from(["_", "__", "___", ".", "..", "-", "-.", "/", "//", ":",
-                                    "@", " ", "\n", "é", "A"]))
+        bad = draw(
+            st.sampled_from(
+                ["_", "__", "___", ".", "..", "-", "-.", "/", "//", ":", "@", " ", "\n", "é", "A"]
+            )
+        )
         return text[:pos] + bad + text[pos:]
     if op == "replace" and text:
         i = min(pos, len(text) - 1)
-        return text[:i] + draw(st.sampled_from("._-/:@A")) + text[i + 1:]
+        return text[:i] + draw(st.sampled_from("._-/:@A")) + text[i + 1 :]
     if op == "long":
         component = draw(path_component())
         count = draw(st.integers(1, 300 // max(1, len(component)) + 2))
         return "/".join([component] * count) + text[pos:]
     if op == "hex":
         hexed = draw(hex64)
-        return draw(st.sampled_from([hexed, f"{hexed}:v1", f"x/{hexed}", f"{hexed}/x",
-                                     hexed[:63], f"sha256:{hexed}", f"{hexed}@sha256:{hexed}"]))
+        return draw(
+            st.sampled_from(
+                [
+                    hexed,
+                    f"{hexed}:v1",
+                    f"x/{hexed}",
+                    f"{hexed}/x",
+                    hexed[:63],
+                    f"sha256:{hexed}",
+                    f"{hexed}@sha256:{hexed}",
+                ]
+            )
+        )
     if op == "tag_digest":
         return f"{text}:{draw(tags)}@{draw(near_digests)}"
     if op == "prefix":
         return f"{draw(firsts)}/{text}"
-    return text[:pos] + text[pos + 1:]  # drop one character
+    return text[:pos] + text[pos + 1 :]  # drop one character
 
 
 @st.composite
@@ -116,12 +171,14 @@ def near_references(draw: st.DrawFn) -> str:
 @example("x/" + "a" * 254, False, "docker.io")
 @example("a:b@sha256:" + "A" * 64, False, "docker.io")
 @example("localhost/a:b@sha512:" + "a" * 64, True, "docker.io")
-def test_fast_and_exact_normalisation_agree(source: str, strict: bool,
-                                            default_registry: str) -> None:
+def test_fast_and_exact_normalisation_agree(
+    source: str, strict: bool, default_registry: str
+) -> None:
     """Same (domain, path, tag, digest), or the same error kind at the same span."""
     event("ok" if outcome(normalise, source, strict, default_registry)[0] == "ok" else "error")
     assert outcome(normalise, source, strict, default_registry) == outcome(
-        normalise_exact, source, strict, default_registry)
+        normalise_exact, source, strict, default_registry
+    )
 
 
 @settings(max_examples=300)

@@ -13,18 +13,25 @@ _WORD = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
 # What an os version or feature may hold once str() escapes it.
 _OPTION = _WORD + ".%+()/"
 
-oses = st.sampled_from([*sorted(KNOWN_OSES), "macOS", "Linux"]) | st.text(_WORD, min_size=1,
-                                                                        max_size=6)
-arches = st.sampled_from([*sorted(KNOWN_ARCHES), "x86_64", "x86-64", "aarch64", "armhf",
-                          "armel", "i386", "AMD64"]) | st.text(_WORD + ".", min_size=1,
-                                                               max_size=6)
-variants = st.none() | st.sampled_from(["v5", "v6", "v7", "v8", "8", "7", "v1", "v3", "v9.0",
-                                        "9"]) | st.text(_WORD + ".", min_size=1, max_size=4)
+oses = st.sampled_from([*sorted(KNOWN_OSES), "macOS", "Linux"]) | st.text(
+    _WORD, min_size=1, max_size=6
+)
+arches = st.sampled_from(
+    [*sorted(KNOWN_ARCHES), "x86_64", "x86-64", "aarch64", "armhf", "armel", "i386", "AMD64"]
+) | st.text(_WORD + ".", min_size=1, max_size=6)
+variants = (
+    st.none()
+    | st.sampled_from(["v5", "v6", "v7", "v8", "8", "7", "v1", "v3", "v9.0", "9"])
+    | st.text(_WORD + ".", min_size=1, max_size=4)
+)
 platforms = st.builds(
-    Platform, architecture=arches, os=oses,
+    Platform,
+    architecture=arches,
+    os=oses,
     os_version=st.none() | st.text(_OPTION, max_size=12),
     os_features=st.lists(st.text(_OPTION, min_size=1, max_size=5), max_size=3).map(tuple),
-    variant=variants)
+    variant=variants,
+)
 
 
 @given(platforms)
@@ -62,12 +69,24 @@ def test_any_string_parses_or_raises_invalid_platform(source: str) -> None:
 
 
 @given(st.lists(platforms, max_size=5), platforms)
-def test_select_is_the_first_match_in_index_order(children: list[Platform],
-                                                  wanted: Platform) -> None:
+def test_select_is_the_first_match_in_index_order(
+    children: list[Platform], wanted: Platform
+) -> None:
     """select() is the first child whose platform matches, else None."""
-    index = ImageIndex(2, tuple(Descriptor(OCI_MANIFEST, f"sha256:{i}", 1, platform=c)
-                                for i, c in enumerate(children)))
-    expected = next((d for d in index.manifests if d.platform is not None
-                     and (d.platform.os, d.platform.architecture) != ("unknown", "unknown")
-                     and d.platform.matches(wanted)), None)
+    index = ImageIndex(
+        2,
+        tuple(
+            Descriptor(OCI_MANIFEST, f"sha256:{i}", 1, platform=c) for i, c in enumerate(children)
+        ),
+    )
+    expected = next(
+        (
+            d
+            for d in index.manifests
+            if d.platform is not None
+            and (d.platform.os, d.platform.architecture) != ("unknown", "unknown")
+            and d.platform.matches(wanted)
+        ),
+        None,
+    )
     assert index.select(wanted) is expected

@@ -56,11 +56,18 @@ class FakeServer:
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                seen = Seen(self.command, self.path, dict(self.headers.items()),
-                            self.rfile.read(length) if length else b"")
+                seen = Seen(
+                    self.command,
+                    self.path,
+                    dict(self.headers.items()),
+                    self.rfile.read(length) if length else b"",
+                )
                 fake.seen.append(seen)
-                route = fake.routes.get((self.command, self.path.split("?")[0])) or \
-                    fake.routes.get((self.command, self.path)) or fake.fallback
+                route = (
+                    fake.routes.get((self.command, self.path.split("?")[0]))
+                    or fake.routes.get((self.command, self.path))
+                    or fake.fallback
+                )
                 status, headers, body = route(seen) if route else (404, {}, b"")
                 self.send_response(status)
                 for name, value in headers.items():
@@ -79,8 +86,9 @@ class FakeServer:
         self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         if self.ssl_context is not None:
-            self._server.socket = self.ssl_context.wrap_socket(self._server.socket,
-                                                               server_side=True)
+            self._server.socket = self.ssl_context.wrap_socket(
+                self._server.socket, server_side=True
+            )
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 

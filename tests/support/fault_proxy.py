@@ -153,8 +153,9 @@ class FaultProxy:
         _write(h, status, reply_headers, reply, method)
         return True
 
-    def _forward(self, method: str, path: str, headers: list[tuple[str, str]],
-                 body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _forward(
+        self, method: str, path: str, headers: list[tuple[str, str]], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         conn = http.client.HTTPConnection(*self.upstream, timeout=30)
         try:
             conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
@@ -164,8 +165,11 @@ class FaultProxy:
             conn.endheaders(body or None)
             resp = conn.getresponse()
             reply = resp.read()
-            kept = {k: v for k, v in resp.getheaders()
-                    if k.lower() not in ("transfer-encoding", "connection", "content-length")}
+            kept = {
+                k: v
+                for k, v in resp.getheaders()
+                if k.lower() not in ("transfer-encoding", "connection", "content-length")
+            }
             return resp.status, kept, reply
         finally:
             conn.close()
@@ -177,8 +181,13 @@ def _head(status: int, headers: Mapping[str, str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-def _write(h: socketserver.StreamRequestHandler, status: int, headers: Mapping[str, str],
-           body: bytes, method: str) -> None:
+def _write(
+    h: socketserver.StreamRequestHandler,
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    method: str,
+) -> None:
     head = _head(status, {**headers, "Content-Length": str(len(body))})
     h.connection.sendall(head + (b"" if method == "HEAD" else body))
 

@@ -26,16 +26,20 @@ import bcrypt
 BINARY = "docker-registry"
 _ACCESS = re.compile(
     r'^\S+ - \S+ \[[^\]]+\] "(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[0-9.]+" (?P<status>\d+) '
-    r'\S+ "[^"]*" "(?P<agent>[^"]*)"$', re.MULTILINE)
+    r'\S+ "[^"]*" "(?P<agent>[^"]*)"$',
+    re.MULTILINE,
+)
 
 
 def registry_binary() -> str:
     """The registry binary's path; in CI a missing binary is a failure, not a skip."""
-    path = shutil.which(BINARY) or ("/usr/bin/" + BINARY if Path("/usr/bin/" + BINARY).exists()
-                                    else None)
+    path = shutil.which(BINARY) or (
+        "/usr/bin/" + BINARY if Path("/usr/bin/" + BINARY).exists() else None
+    )
     if path is None:
-        raise RuntimeError(f"{BINARY} not found: install Debian's docker-registry package "
-                           "(scripts/bootstrap does)")
+        raise RuntimeError(
+            f"{BINARY} not found: install Debian's docker-registry package (scripts/bootstrap does)"
+        )
     return path
 
 
@@ -99,8 +103,7 @@ class RunningRegistry:
         out = []
         for match in _ACCESS.finditer(text):
             if agent in match.group("agent"):
-                out.append((match.group("method"), match.group("path"),
-                            int(match.group("status"))))
+                out.append((match.group("method"), match.group("path"), int(match.group("status"))))
         return out
 
     def stop(self) -> None:
@@ -117,7 +120,8 @@ class RunningRegistry:
 def _htpasswd(users: Mapping[str, str]) -> str:
     return "".join(
         f"{u}:{bcrypt.hashpw(p.encode(), bcrypt.gensalt(rounds=4)).decode()}\n"
-        for u, p in users.items())
+        for u, p in users.items()
+    )
 
 
 def _config(root: Path, port: int, auth: str, tls: TLS | None) -> str:
@@ -166,10 +170,13 @@ def start_registry(
     log_path = root / "registry.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [registry_binary(), "serve", str(config)], stdout=log, stderr=subprocess.STDOUT,
-            env=env, cwd=root)
-    running = RunningRegistry("127.0.0.1", port, root, process, tls, dict(users or {}),
-                              log_path)
+            [registry_binary(), "serve", str(config)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=root,
+        )
+    running = RunningRegistry("127.0.0.1", port, root, process, tls, dict(users or {}), log_path)
     _wait_ready(running, timeout)
     return running
 

@@ -29,9 +29,15 @@ def push_blob(t: Transport, repo: Repository, chunks: Iterable[bytes]) -> tuple[
     location, hasher, size = _location(t, start.headers["Location"]), hashlib.sha256(), 0
     for chunk in chunks:
         hasher.update(chunk)
-        resp = t.request("PATCH", location, body=chunk, headers={
-            "Content-Type": "application/octet-stream",
-            "Content-Range": f"{size}-{size + len(chunk) - 1}"})
+        resp = t.request(
+            "PATCH",
+            location,
+            body=chunk,
+            headers={
+                "Content-Type": "application/octet-stream",
+                "Content-Range": f"{size}-{size + len(chunk) - 1}",
+            },
+        )
         check_error(resp, 202, method="PATCH")
         location, size = _location(t, resp.headers["Location"]), size + len(chunk)
     digest = "sha256:" + hasher.hexdigest()
@@ -41,48 +47,90 @@ def push_blob(t: Transport, repo: Repository, chunks: Iterable[bytes]) -> tuple[
     return digest, size
 
 
-def push_manifest(t: Transport, repo: Repository, ref: str, body: bytes,
-                  media_type: str) -> str:
+def push_manifest(t: Transport, repo: Repository, ref: str, body: bytes, media_type: str) -> str:
     """PUT a manifest under *ref*; returns its digest."""
-    resp = t.request("PUT", t.url(f"/v2/{repo.path}/manifests/{ref}"), body=body,
-                     headers={"Content-Type": media_type})
+    resp = t.request(
+        "PUT",
+        t.url(f"/v2/{repo.path}/manifests/{ref}"),
+        body=body,
+        headers={"Content-Type": media_type},
+    )
     check_error(resp, 201, method="PUT")
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-def image(t: Transport, repo: Repository, tag: str, *, media_type: str = OCI_MANIFEST,
-          layer: bytes = b"layer", config: Mapping[str, Any] | None = None,
-          ) -> tuple[str, bytes]:
+def image(
+    t: Transport,
+    repo: Repository,
+    tag: str,
+    *,
+    media_type: str = OCI_MANIFEST,
+    layer: bytes = b"layer",
+    config: Mapping[str, Any] | None = None,
+) -> tuple[str, bytes]:
     """Push a one-layer image; returns (manifest digest, manifest bytes).
 
     *config* is the config JSON object (default: linux/amd64, no layers).
     """
-    config_raw = json.dumps(dict(config) if config is not None else {
-        "architecture": "amd64", "os": "linux",
-        "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+    config_raw = json.dumps(
+        dict(config)
+        if config is not None
+        else {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}
+    ).encode()
     config_digest, config_size = push_blob(t, repo, [config_raw])
     layer_digest, layer_size = push_blob(t, repo, [layer])
     docker = media_type == DOCKER_MANIFEST
-    body = json.dumps({
-        "schemaVersion": 2, "mediaType": media_type,
-        "config": {"mediaType": "application/vnd.docker.container.image.v1+json" if docker
-                   else CONFIG_TYPE, "digest": config_digest, "size": config_size},
-        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip"
-                    if docker else LAYER_TYPE, "digest": layer_digest, "size": layer_size}],
-        "annotations": {"org.example": "x"}}, indent=1).encode()
+    body = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": media_type,
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json"
+                if docker
+                else CONFIG_TYPE,
+                "digest": config_digest,
+                "size": config_size,
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip"
+                    if docker
+                    else LAYER_TYPE,
+                    "digest": layer_digest,
+                    "size": layer_size,
+                }
+            ],
+            "annotations": {"org.example": "x"},
+        },
+        indent=1,
+    ).encode()
     return push_manifest(t, repo, tag, body, media_type), body
 
 
-def index(t: Transport, repo: Repository, tag: str, entries: list[tuple[str, int]], *,
-          media_type: str = OCI_INDEX, child_type: str = OCI_MANIFEST,
-          platforms: Sequence[Mapping[str, Any]] | None = None) -> tuple[str, bytes]:
+def index(
+    t: Transport,
+    repo: Repository,
+    tag: str,
+    entries: list[tuple[str, int]],
+    *,
+    media_type: str = OCI_INDEX,
+    child_type: str = OCI_MANIFEST,
+    platforms: Sequence[Mapping[str, Any]] | None = None,
+) -> tuple[str, bytes]:
     """Push an index over already pushed manifests (digest, size).
 
     *platforms* gives each entry's platform object (default: linux/amd64 for all).
     """
     default = {"architecture": "amd64", "os": "linux"}
     chosen = list(platforms) if platforms is not None else [default] * len(entries)
-    body = json.dumps({"schemaVersion": 2, "mediaType": media_type, "manifests": [
-        {"mediaType": child_type, "digest": d, "size": s, "platform": dict(p)}
-        for (d, s), p in zip(entries, chosen, strict=True)]}).encode()
+    body = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": media_type,
+            "manifests": [
+                {"mediaType": child_type, "digest": d, "size": s, "platform": dict(p)}
+                for (d, s), p in zip(entries, chosen, strict=True)
+            ],
+        }
+    ).encode()
     return push_manifest(t, repo, tag, body, media_type), body

@@ -37,8 +37,11 @@ USERS = {"alice": "alice-SECRET-pw", "bob": "bob-SECRET-pw"}
 #: user -> [(repository glob, actions)]; anonymous gets only the "" entry.
 GRANTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "": [("public/*", ("pull",))],
-    "alice": [("alice/*", ("pull", "push", "delete")), ("shared/*", ("pull",)),
-              ("public/*", ("pull", "push"))],
+    "alice": [
+        ("alice/*", ("pull", "push", "delete")),
+        ("shared/*", ("pull",)),
+        ("public/*", ("pull", "push")),
+    ],
     "bob": [("bob/*", ("pull", "push")), ("shared/*", ("pull", "push"))],
 }
 SERVICE = "registry-sdk-tests"
@@ -47,10 +50,11 @@ ISSUER = "registry-sdk-test-issuer"
 
 def libtrust_kid(public_key: ec.EllipticCurvePublicKey) -> str:
     """distribution's key ID: base32 of SHA-256(DER SPKI)[:30], in groups of four."""
-    der = public_key.public_bytes(serialization.Encoding.DER,
-                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     text = base64.b32encode(hashlib.sha256(der).digest()[:30]).decode().rstrip("=")
-    return ":".join(text[i:i + 4] for i in range(0, len(text), 4))
+    return ":".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
 @attrs.define
@@ -79,7 +83,8 @@ class TokenServer:
     refresh_tokens: dict[str, str] = attrs.field(factory=dict)
     port: int = 0
     _key: ec.EllipticCurvePrivateKey = attrs.field(
-        factory=lambda: ec.generate_private_key(ec.SECP256R1()))
+        factory=lambda: ec.generate_private_key(ec.SECP256R1())
+    )
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
     tls_context: ssl.SSLContext | None = None
@@ -97,19 +102,28 @@ class TokenServer:
 
     def registry_config(self) -> Mapping[str, str]:
         """The registry's `auth.token` settings for this server."""
-        return {"realm": self.realm, "service": SERVICE, "issuer": ISSUER,
-                "rootcertbundle": str(self.bundle)}
+        return {
+            "realm": self.realm,
+            "service": SERVICE,
+            "issuer": ISSUER,
+            "rootcertbundle": str(self.bundle),
+        }
 
     def start(self) -> TokenServer:
         """Write the signing certificate, bind a free port and serve in a thread."""
         self.root.mkdir(parents=True, exist_ok=True)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "registry-sdk token")])
         now = datetime.datetime.now(datetime.UTC)
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-                .public_key(self._key.public_key()).serial_number(x509.random_serial_number())
-                .not_valid_before(now - datetime.timedelta(days=1))
-                .not_valid_after(now + datetime.timedelta(days=30))
-                .sign(self._key, hashes.SHA256()))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .sign(self._key, hashes.SHA256())
+        )
         self.bundle.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         server.daemon_threads = True
@@ -153,14 +167,28 @@ class TokenServer:
     def issue(self, user: str, scopes: list[str], *, offline: bool) -> dict[str, Any]:
         """A token response body for *user*."""
         now = int(time.time())
-        claims = {"iss": ISSUER, "sub": user, "aud": SERVICE, "iat": now, "nbf": now - 5,
-                  "exp": now + self.lifetime + self.jwt_skew, "jti": secrets.token_hex(8),
-                  "access": self.grant(user, scopes)}
-        token = jwt.encode(claims, self._key, algorithm="ES256",
-                           headers={"kid": libtrust_kid(self._key.public_key())})
-        body: dict[str, Any] = {"token": token, "access_token": token,
-                                "expires_in": self.lifetime,
-                                "issued_at": datetime.datetime.now(datetime.UTC).isoformat()}
+        claims = {
+            "iss": ISSUER,
+            "sub": user,
+            "aud": SERVICE,
+            "iat": now,
+            "nbf": now - 5,
+            "exp": now + self.lifetime + self.jwt_skew,
+            "jti": secrets.token_hex(8),
+            "access": self.grant(user, scopes),
+        }
+        token = jwt.encode(
+            claims,
+            self._key,
+            algorithm="ES256",
+            headers={"kid": libtrust_kid(self._key.public_key())},
+        )
+        body: dict[str, Any] = {
+            "token": token,
+            "access_token": token,
+            "expires_in": self.lifetime,
+            "issued_at": datetime.datetime.now(datetime.UTC).isoformat(),
+        }
         if offline and user:
             refresh = "refresh-SECRET-" + secrets.token_hex(8)
             self.refresh_tokens[refresh] = user
@@ -173,12 +201,16 @@ def _handler(server: TokenServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-        def _answer(self, status: int, body: dict[str, Any], user: str, grant: str,
-                    scopes: list[str]) -> None:
+        def _answer(
+            self, status: int, body: dict[str, Any], user: str, grant: str, scopes: list[str]
+        ) -> None:
             # Log before answering: a client that counts right after the response must
             # find the entry already there.
-            server.log.append(LoggedRequest(self.command, urlsplit(self.path).path, user,
-                                            grant, tuple(scopes), status))
+            server.log.append(
+                LoggedRequest(
+                    self.command, urlsplit(self.path).path, user, grant, tuple(scopes), status
+                )
+            )
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -204,8 +236,7 @@ def _handler(server: TokenServer) -> type[BaseHTTPRequestHandler]:
                 self._answer(401, {"error": "invalid credentials"}, "?", "get", scopes)
                 return
             offline = query.get("offline_token", [""])[0] == "true"
-            self._answer(200, server.issue(user, scopes, offline=offline), user, "get",
-                         scopes)
+            self._answer(200, server.issue(user, scopes, offline=offline), user, "get", scopes)
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))

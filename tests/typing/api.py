@@ -132,11 +132,16 @@ def client_lifecycle_and_errors() -> None:
         except TransportError as exc:
             print(exc.method, exc.url)
     set_default_client(None)
-    t = Transport("localhost:5000", ANONYMOUS, timeout=2.5, token_cache=TokenCache(),
-                  state=StateStore())
+    t = Transport(
+        "localhost:5000", ANONYMOUS, timeout=2.5, token_cache=TokenCache(), state=StateStore()
+    )
     t.request("PUT", t.url("/v2/a/blobs/uploads/x"), body=io.BytesIO(b"data"))
-    t.request("PATCH", t.url("/v2/a/blobs/uploads/x"), body=iter([b"a", b"b"]),
-              headers={"Content-Length": "2"})
+    t.request(
+        "PATCH",
+        t.url("/v2/a/blobs/uploads/x"),
+        body=iter([b"a", b"b"]),
+        headers={"Content-Length": "2"},
+    )
     t.close()
 
 
@@ -166,6 +171,8 @@ def images_and_platforms() -> None:
 
     callback: Progress = show
     print(callback)
+
+
 def write_api() -> None:
     from pathlib import Path
 
@@ -182,8 +189,9 @@ def write_api() -> None:
         print(action, event.digest, event.done, event.total)
 
     progress: Progress = show
-    blob: Descriptor = client.push_blob(repo, Path("layer.tar"), progress=progress,
-                                        mount_from=["localhost:5000/b"])
+    blob: Descriptor = client.push_blob(
+        repo, Path("layer.tar"), progress=progress, mount_from=["localhost:5000/b"]
+    )
     client.push_blob(repo, b"bytes", digest=blob.digest, size=5)
     client.push_blob(repo, iter([b"a", b"b"]))
     found: Descriptor | None = client.blob_exists(repo.with_digest(blob.digest))
@@ -191,8 +199,7 @@ def write_api() -> None:
     manifest = client.get_manifest(repo.with_tag("v1"))
     put: Descriptor = client.put_manifest(repo.with_tag("v2"), manifest)
     client.put_manifest(repo, manifest.content)
-    client.put_manifest(repo.with_digest(put.digest), manifest.raw,
-                        media_type=manifest.media_type)
+    client.put_manifest(repo.with_digest(put.digest), manifest.raw, media_type=manifest.media_type)
     tagged: Descriptor = client.tag(repo.with_tag("v2"), "stable")
     try:
         client.delete(repo.with_tag("stable"))

@@ -14,8 +14,9 @@ def images_api() -> None:
     client = Client()
     image: Manifest = client.get_image("localhost:5000/a:v1", platform="linux/arm64")
     layers: tuple[Descriptor, ...] = image.image.layers
-    other: ImageManifest = client.get_image("localhost:5000/a:v1",
-                                            platform=Platform("amd64", "linux")).image
+    other: ImageManifest = client.get_image(
+        "localhost:5000/a:v1", platform=Platform("amd64", "linux")
+    ).image
     config: ImageConfig = client.get_config("localhost:5000/a:v1")
     print(layers, other, config.platform, config.config and config.config.env)
     try:
@@ -28,6 +29,7 @@ def images_api() -> None:
     def show(event: ProgressEvent) -> None:
         print(event.done, event.total)
 
-    saved: Descriptor = client.download_blob("localhost:5000/a@sha256:" + "0" * 64,
-                                             Path("layer.bin"), progress=show)
+    saved: Descriptor = client.download_blob(
+        "localhost:5000/a@sha256:" + "0" * 64, Path("layer.bin"), progress=show
+    )
     print(saved.size, client.download_blob("localhost:5000/a@sha256:" + "0" * 64, "x"))

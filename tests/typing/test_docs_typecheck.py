@@ -26,7 +26,7 @@ FENCE = re.compile(r"^```python\s*$")
 NOT_CHECKED = re.compile(r"^<!--\s*not-checked:\s*(?P<reason>.*?)\s*-->\s*$")
 #: At most this many blocks may opt out; raising it needs a reason in review.
 MAX_NOT_CHECKED = 3
-PLANTED = 'from registry_sdk import Repository\n\nrepo = Repository.parse(1234)\n'
+PLANTED = "from registry_sdk import Repository\n\nrepo = Repository.parse(1234)\n"
 
 
 @attrs.frozen
@@ -61,7 +61,7 @@ def blocks_of(path: Path) -> list[Block]:
             end += 1
         if end == len(lines):
             pytest.fail(f"{path}:{i + 1}: unterminated ```python block")
-        out.append(Block(path, i + 2, "\n".join(lines[i + 1:end]) + "\n", marker is None))
+        out.append(Block(path, i + 2, "\n".join(lines[i + 1 : end]) + "\n", marker is None))
         i = end + 1
     return out
 
@@ -114,17 +114,30 @@ def mypy_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
             target.write_text(text, encoding="utf-8")
             modules[target] = (rel, origin)
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"),
-         "--strict", "--no-error-summary", "--show-error-codes",
-         "--cache-dir", str(tmp / ".mypy_cache"), *map(str, modules)],
-        cwd=tmp, capture_output=True, text=True, check=False)
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "--strict",
+            "--no-error-summary",
+            "--show-error-codes",
+            "--cache-dir",
+            str(tmp / ".mypy_cache"),
+            *map(str, modules),
+        ],
+        cwd=tmp,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode not in (0, 1) or proc.stderr.strip():
         pytest.fail(f"mypy did not run: {proc.returncode}\n{proc.stderr}{proc.stdout}")
     by_name = {p.name: v for p, v in modules.items()}
     messages: dict[str, list[str]] = {rel: [] for rel, _ in modules.values()}
     for line in proc.stdout.splitlines():
-        match = re.match(r"^(?:.*[/\\])?(?P<file>[^/\\:]+\.py):(?P<line>\d+): (?P<rest>.*)$",
-                         line)
+        match = re.match(r"^(?:.*[/\\])?(?P<file>[^/\\:]+\.py):(?P<line>\d+): (?P<rest>.*)$", line)
         if match is None or match["file"] not in by_name:
             pytest.fail(f"unexpected mypy output: {line}\n{proc.stdout}")
         rel, origin = by_name[match["file"]]
@@ -134,10 +147,10 @@ def mypy_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
 
 def test_docs_python_blocks_typecheck(mypy_run: Run) -> None:
     """No mypy --strict message for any checked block of README.md or docs/."""
-    found = {rel: msgs for rel, msgs in mypy_run.messages.items()
-             if rel != "planted.md" and msgs}
+    found = {rel: msgs for rel, msgs in mypy_run.messages.items() if rel != "planted.md" and msgs}
     assert not found, "mypy --strict on the docs' python blocks:\n" + "\n".join(
-        m for msgs in found.values() for m in msgs)
+        m for msgs in found.values() for m in msgs
+    )
 
 
 def test_the_check_sees_the_blocks(mypy_run: Run) -> None:
@@ -146,16 +159,19 @@ def test_the_check_sees_the_blocks(mypy_run: Run) -> None:
     assert len([b for b in blocks["README.md"] if b.checked]) >= 2
     assert len([b for b in blocks["docs/quickstart.md"] if b.checked]) >= 5
     assert any(b.source.lstrip().startswith(">>>") for b in blocks["docs/references.md"])
-    skipped = [f"{b.path.relative_to(ROOT)}:{b.line}" for bs in blocks.values() for b in bs
-               if not b.checked]
+    skipped = [
+        f"{b.path.relative_to(ROOT)}:{b.line}"
+        for bs in blocks.values()
+        for b in bs
+        if not b.checked
+    ]
     assert len(skipped) <= MAX_NOT_CHECKED, skipped
 
 
 def test_the_check_can_fail(mypy_run: Run) -> None:
     """The planted block (a reference parsed from an int) is reported, at its line."""
     messages = mypy_run.messages["planted.md"]
-    assert any(m.startswith("planted.md:3: error:") and "arg-type" in m for m in messages), \
-        messages
+    assert any(m.startswith("planted.md:3: error:") and "arg-type" in m for m in messages), messages
 
 
 def test_doctest_blocks_map_to_their_lines() -> None:
@@ -167,8 +183,9 @@ def test_doctest_blocks_map_to_their_lines() -> None:
 def test_a_marked_block_is_skipped_and_a_bare_marker_refused(tmp_path: Path) -> None:
     """`<!-- not-checked: why -->` right before a fence skips it; no reason, no skip."""
     doc = tmp_path / "x.md"
-    doc.write_text("<!-- not-checked: a fragment -->\n```python\nx: int = 'a'\n```\n\n"
-                   "```python\ny = 1\n```\n")
+    doc.write_text(
+        "<!-- not-checked: a fragment -->\n```python\nx: int = 'a'\n```\n\n```python\ny = 1\n```\n"
+    )
     assert [(b.line, b.checked) for b in blocks_of(doc)] == [(3, False), (7, True)]
     doc.write_text("<!-- not-checked: -->\n```python\nx = 1\n```\n")
     with pytest.raises(pytest.fail.Exception, match="needs a reason"):

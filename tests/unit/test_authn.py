@@ -36,8 +36,11 @@ class Tree:
         self.root = root
         self.home = root / "home"
         self.home.mkdir()
-        self.env = {"HOME": str(self.home), "XDG_RUNTIME_DIR": str(root / "run"),
-                    "PATH": str(root / "bin") + os.pathsep + os.environ.get("PATH", "")}
+        self.env = {
+            "HOME": str(self.home),
+            "XDG_RUNTIME_DIR": str(root / "run"),
+            "PATH": str(root / "bin") + os.pathsep + os.environ.get("PATH", ""),
+        }
 
     def write(self, rel: str, doc: object) -> Path:
         path = self.root / rel
@@ -116,8 +119,9 @@ def test_search_order_and_explicit_file(tree: Tree) -> None:
     """containers files come before docker's; REGISTRY_AUTH_FILE replaces the search."""
     tree.docker({"auths": {"r.example": {"auth": b64("docker:1")}}})
     assert tree.creds("r.example").username == "docker"
-    tree.write("home/.config/containers/auth.json",
-               {"auths": {"r.example": {"auth": b64("xdgconfig:1")}}})
+    tree.write(
+        "home/.config/containers/auth.json", {"auths": {"r.example": {"auth": b64("xdgconfig:1")}}}
+    )
     assert tree.creds("r.example").username == "xdgconfig"
     tree.write("run/containers/auth.json", {"auths": {"r.example": {"auth": b64("runtime:1")}}})
     assert tree.creds("r.example").username == "runtime"
@@ -150,13 +154,18 @@ esac
 def test_credential_helpers(tree: Tree) -> None:
     """credHelpers wins over credsStore; <token> means identity token; not found = anonymous."""
     tree.helper("test", HELPER_OK)
-    tree.helper("other", "echo '{\"Username\":\"o\",\"Secret\":\"s\"}'")
-    tree.docker({"auths": {"r.example": {"auth": b64("ignored:1")}},
-                 "credHelpers": {"r.example": "test", "tok.example": "test",
-                                 "missing.example": "test"},
-                 "credsStore": "other"})
+    tree.helper("other", 'echo \'{"Username":"o","Secret":"s"}\'')
+    tree.docker(
+        {
+            "auths": {"r.example": {"auth": b64("ignored:1")}},
+            "credHelpers": {"r.example": "test", "tok.example": "test", "missing.example": "test"},
+            "credsStore": "other",
+        }
+    )
     assert (tree.creds("r.example").username, tree.creds("r.example").password) == (
-        "huser", "hsecret")
+        "huser",
+        "hsecret",
+    )
     assert tree.creds("tok.example").identity_token == "refresh"
     assert tree.creds("missing.example").is_anonymous
     assert tree.creds("store.example").username == "o"
@@ -164,13 +173,20 @@ def test_credential_helpers(tree: Tree) -> None:
     assert tree.creds("ubuntu").username == "hubh"
 
 
-@pytest.mark.parametrize(("script", "message"), [
-    ("echo 'boom'; exit 3", "credential helper docker-credential-bad failed for r.example "
-                            "(exit 3): boom"),
-    ("echo '{not json SECRETVALUE'", "credential helper docker-credential-bad gave a "
-                                     "malformed answer for r.example"),
-    ("sleep 5", "credential helper docker-credential-bad timed out after 0.5s"),
-])
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        (
+            "echo 'boom'; exit 3",
+            "credential helper docker-credential-bad failed for r.example (exit 3): boom",
+        ),
+        (
+            "echo '{not json SECRETVALUE'",
+            "credential helper docker-credential-bad gave a malformed answer for r.example",
+        ),
+        ("sleep 5", "credential helper docker-credential-bad timed out after 0.5s"),
+    ],
+)
 def test_helper_failures_are_typed(tree: Tree, script: str, message: str) -> None:
     """A failing helper raises CredentialHelperError naming helper and registry only."""
     tree.helper("bad", script)
@@ -185,20 +201,28 @@ def test_helper_failures_are_typed(tree: Tree, script: str, message: str) -> Non
 def test_missing_helper(tree: Tree) -> None:
     """A helper that is not on PATH is a typed error, not anonymous."""
     tree.docker({"credHelpers": {"r.example": "nope"}})
-    with pytest.raises(CredentialHelperError,
-                       match="docker-credential-nope, configured for r.example, is not on"):
+    with pytest.raises(
+        CredentialHelperError, match="docker-credential-nope, configured for r.example, is not on"
+    ):
         tree.creds("r.example")
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ('{"auths": {', "invalid JSON at line 1 column 12: Expecting property name"),
-    ("[]", "expected a JSON object"),
-    ('{"auths": {"r.example": {"auth": "%%%notbase64TOPSECRET"}}}',
-     "(key 'r.example'): 'auth' is not valid base64"),
-    ('{"auths": {"r.example": {"auth": "' + b64("nocolon") + '"}}}',
-     "(key 'r.example'): 'auth' must encode 'username:password'"),
-    ('{"auths": {"r.example": "x"}}', "'auths' must map keys to objects"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"auths": {', "invalid JSON at line 1 column 12: Expecting property name"),
+        ("[]", "expected a JSON object"),
+        (
+            '{"auths": {"r.example": {"auth": "%%%notbase64TOPSECRET"}}}',
+            "(key 'r.example'): 'auth' is not valid base64",
+        ),
+        (
+            '{"auths": {"r.example": {"auth": "' + b64("nocolon") + '"}}}',
+            "(key 'r.example'): 'auth' must encode 'username:password'",
+        ),
+        ('{"auths": {"r.example": "x"}}', "'auths' must map keys to objects"),
+    ],
+)
 def test_bad_files_are_errors(tree: Tree, content: str, message: str) -> None:
     """Malformed files raise CredentialsError naming file and position or key."""
     path = tree.docker(content)
@@ -233,12 +257,18 @@ def test_explain(tree: Tree) -> None:
 
 def test_secrets_never_in_repr() -> None:
     """repr/str of every credential type hides the secrets."""
-    objs = [Credentials("u", "pw-SECRET", "id-SECRET", "rt-SECRET"), Basic("u", "pw-SECRET"),
-            Bearer("rt-SECRET"), IdentityToken("id-SECRET", "u")]
+    objs = [
+        Credentials("u", "pw-SECRET", "id-SECRET", "rt-SECRET"),
+        Basic("u", "pw-SECRET"),
+        Bearer("rt-SECRET"),
+        IdentityToken("id-SECRET", "u"),
+    ]
     for obj in objs:
         assert "SECRET" not in repr(obj) and "SECRET" not in str(obj)
-    assert repr(objs[0]) == ("Credentials(username='u', password=<redacted>, "
-                             "identity_token=<redacted>, registry_token=<redacted>)")
+    assert repr(objs[0]) == (
+        "Credentials(username='u', password=<redacted>, "
+        "identity_token=<redacted>, registry_token=<redacted>)"
+    )
 
 
 def test_static_and_multi_keychains(tree: Tree) -> None:
@@ -279,8 +309,9 @@ def test_failing_helper_output_that_looks_like_an_answer_is_not_echoed(tmp_path:
     program.write_text('#!/bin/sh\necho \'{"Username":"u","Secret":"pw-SECRET"}\'\nexit 1\n')
     program.chmod(0o755)
     with pytest.raises(CredentialHelperError) as info:
-        F.run_helper("leaky", "r.example", registry="r.example", timeout=5,
-                     env={"PATH": str(tmp_path)})
+        F.run_helper(
+            "leaky", "r.example", registry="r.example", timeout=5, env={"PATH": str(tmp_path)}
+        )
     assert "SECRET" not in str(info.value) and "leaky" in str(info.value)
 
 
@@ -299,9 +330,20 @@ def test_store_follows_a_symlink_and_keeps_other_fields(tmp_path: Path) -> None:
     """A symlinked config.json is written where it points; the entry's other fields and
     the other entries stay; stale tokens of the entry go."""
     real = tmp_path / "real.json"
-    real.write_text(json.dumps({"auths": {
-        "r.example": {"auth": "b2xkOm9sZA==", "email": "me@example", "identitytoken": "old"},
-        "other.example": {"auth": "eDp5"}}}))
+    real.write_text(
+        json.dumps(
+            {
+                "auths": {
+                    "r.example": {
+                        "auth": "b2xkOm9sZA==",
+                        "email": "me@example",
+                        "identitytoken": "old",
+                    },
+                    "other.example": {"auth": "eDp5"},
+                }
+            }
+        )
+    )
     link = tmp_path / "config.json"
     link.symlink_to(real)
     F.store(link, "r.example", "u", "pw-SECRET")

@@ -21,8 +21,9 @@ SMALL = b"a small blob" * 1000
 class FakeResponse:
     """Enough of a urllib3 response for BlobReader, breaking after *fail_after* bytes."""
 
-    def __init__(self, data: bytes, *, length: int | None = -1,
-                 fail_after: int | None = None) -> None:
+    def __init__(
+        self, data: bytes, *, length: int | None = -1, fail_after: int | None = None
+    ) -> None:
         self._body = io.BytesIO(data)
         size = len(data) if length == -1 else length
         self.headers = {} if size is None else {"Content-Length": str(size)}
@@ -71,7 +72,8 @@ def _no_thread_left() -> object:
 @pytest.mark.parametrize("data", [SMALL, LARGE, b""])
 @pytest.mark.parametrize("length", [-1, None])
 def test_verifies_small_and_large_with_or_without_content_length(
-        data: bytes, length: int | None) -> None:
+    data: bytes, length: int | None
+) -> None:
     reader = BlobReader(FakeResponse(data, length=length), _digest(data), name="r@x")  # type: ignore[arg-type]
     assert b"".join(reader) == data
     assert reader.read_bytes == len(data)

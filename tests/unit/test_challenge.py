@@ -14,39 +14,121 @@ from registry_sdk.errors import InvalidChallenge
 C = Challenge
 
 VALID: list[tuple[str, list[str], list[Challenge]]] = [
-    ("distribution", ['Bearer realm="https://auth.example/token",service="registry.example",'
-                      'scope="repository:a/b:pull"'],
-     [C("bearer", {"realm": "https://auth.example/token", "service": "registry.example",
-                   "scope": "repository:a/b:pull"})]),
-    ("docker hub", ['Bearer realm="https://auth.docker.io/token",service="registry.docker.io",'
-                    'scope="repository:library/ubuntu:pull",error="insufficient_scope"'],
-     [C("bearer", {"realm": "https://auth.docker.io/token", "service": "registry.docker.io",
-                   "scope": "repository:library/ubuntu:pull", "error": "insufficient_scope"})]),
-    ("ghcr", ['Bearer realm="https://ghcr.io/token",service="ghcr.io",'
-              'scope="repository:user/image:pull"'],
-     [C("bearer", {"realm": "https://ghcr.io/token", "service": "ghcr.io",
-                   "scope": "repository:user/image:pull"})]),
-    ("ecr basic", ['Basic realm="https://123.dkr.ecr.us-east-1.amazonaws.com/",service="ecr.amazonaws.com"'],
-     [C("basic", {"realm": "https://123.dkr.ecr.us-east-1.amazonaws.com/",
-                  "service": "ecr.amazonaws.com"})]),
-    ("quay", ['Bearer realm="https://quay.io/v2/auth",service="quay.io"'],
-     [C("bearer", {"realm": "https://quay.io/v2/auth", "service": "quay.io"})]),
-    ("harbor", ['Bearer realm="https://harbor.local/service/token",service="harbor-registry"'],
-     [C("bearer", {"realm": "https://harbor.local/service/token", "service": "harbor-registry"})]),
-    ("two in one field", ['Basic realm="a", Bearer realm="b",service="c"'],
-     [C("basic", {"realm": "a"}), C("bearer", {"realm": "b", "service": "c"})]),
-    ("two fields", ['Basic realm="a"', 'Bearer realm="b"'],
-     [C("basic", {"realm": "a"}), C("bearer", {"realm": "b"})]),
-    ("param named like a scheme", ['Newauth realm="x", basic=foo, Basic realm="y"'],
-     [C("newauth", {"realm": "x", "basic": "foo"}), C("basic", {"realm": "y"})]),
-    ("escapes and commas", [r'Bearer realm="a\"b\\c,d=e f"'],
-     [C("bearer", {"realm": 'a"b\\c,d=e f'})]),
-    ("empty quoted value", ['Bearer realm="",service="s"'],
-     [C("bearer", {"realm": "", "service": "s"})]),
-    ("BWS and case", ['BEARER Realm = "x" ,  SERVICE=y'],
-     [C("bearer", {"realm": "x", "service": "y"})]),
-    ("token68", ["Negotiate abc+/==, Basic realm=r"],
-     [C("negotiate", {}, "abc+/=="), C("basic", {"realm": "r"})]),
+    (
+        "distribution",
+        [
+            'Bearer realm="https://auth.example/token",service="registry.example",'
+            'scope="repository:a/b:pull"'
+        ],
+        [
+            C(
+                "bearer",
+                {
+                    "realm": "https://auth.example/token",
+                    "service": "registry.example",
+                    "scope": "repository:a/b:pull",
+                },
+            )
+        ],
+    ),
+    (
+        "docker hub",
+        [
+            'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",'
+            'scope="repository:library/ubuntu:pull",error="insufficient_scope"'
+        ],
+        [
+            C(
+                "bearer",
+                {
+                    "realm": "https://auth.docker.io/token",
+                    "service": "registry.docker.io",
+                    "scope": "repository:library/ubuntu:pull",
+                    "error": "insufficient_scope",
+                },
+            )
+        ],
+    ),
+    (
+        "ghcr",
+        [
+            'Bearer realm="https://ghcr.io/token",service="ghcr.io",'
+            'scope="repository:user/image:pull"'
+        ],
+        [
+            C(
+                "bearer",
+                {
+                    "realm": "https://ghcr.io/token",
+                    "service": "ghcr.io",
+                    "scope": "repository:user/image:pull",
+                },
+            )
+        ],
+    ),
+    (
+        "ecr basic",
+        ['Basic realm="https://123.dkr.ecr.us-east-1.amazonaws.com/",service="ecr.amazonaws.com"'],
+        [
+            C(
+                "basic",
+                {
+                    "realm": "https://123.dkr.ecr.us-east-1.amazonaws.com/",
+                    "service": "ecr.amazonaws.com",
+                },
+            )
+        ],
+    ),
+    (
+        "quay",
+        ['Bearer realm="https://quay.io/v2/auth",service="quay.io"'],
+        [C("bearer", {"realm": "https://quay.io/v2/auth", "service": "quay.io"})],
+    ),
+    (
+        "harbor",
+        ['Bearer realm="https://harbor.local/service/token",service="harbor-registry"'],
+        [
+            C(
+                "bearer",
+                {"realm": "https://harbor.local/service/token", "service": "harbor-registry"},
+            )
+        ],
+    ),
+    (
+        "two in one field",
+        ['Basic realm="a", Bearer realm="b",service="c"'],
+        [C("basic", {"realm": "a"}), C("bearer", {"realm": "b", "service": "c"})],
+    ),
+    (
+        "two fields",
+        ['Basic realm="a"', 'Bearer realm="b"'],
+        [C("basic", {"realm": "a"}), C("bearer", {"realm": "b"})],
+    ),
+    (
+        "param named like a scheme",
+        ['Newauth realm="x", basic=foo, Basic realm="y"'],
+        [C("newauth", {"realm": "x", "basic": "foo"}), C("basic", {"realm": "y"})],
+    ),
+    (
+        "escapes and commas",
+        [r'Bearer realm="a\"b\\c,d=e f"'],
+        [C("bearer", {"realm": 'a"b\\c,d=e f'})],
+    ),
+    (
+        "empty quoted value",
+        ['Bearer realm="",service="s"'],
+        [C("bearer", {"realm": "", "service": "s"})],
+    ),
+    (
+        "BWS and case",
+        ['BEARER Realm = "x" ,  SERVICE=y'],
+        [C("bearer", {"realm": "x", "service": "y"})],
+    ),
+    (
+        "token68",
+        ["Negotiate abc+/==, Basic realm=r"],
+        [C("negotiate", {}, "abc+/=="), C("basic", {"realm": "r"})],
+    ),
     ("bare schemes", ["Negotiate, NTLM"], [C("negotiate"), C("ntlm")]),
     ("empty elements", [",, Basic , realm=r ,,"], [C("basic", {"realm": "r"})]),
     ("single quotes are token chars", ["Basic realm='foo'"], [C("basic", {"realm": "'foo'"})]),
@@ -55,34 +137,54 @@ VALID: list[tuple[str, list[str], list[Challenge]]] = [
     # token68 may end in "=" padding; with no value after "=" it cannot be an auth-param.
     ("token68 with one pad", ["Negotiate abcdef="], [C("negotiate", {}, "abcdef=")]),
     ("token68 with two pads", ["Bearer abc=="], [C("bearer", {}, "abc==")]),
-    ("base64 token68", ["Token VGhpcyBoYXMgYmFzZTY0IHBhZGRpbmc="],
-     [C("token", {}, "VGhpcyBoYXMgYmFzZTY0IHBhZGRpbmc=")]),
+    (
+        "base64 token68",
+        ["Token VGhpcyBoYXMgYmFzZTY0IHBhZGRpbmc="],
+        [C("token", {}, "VGhpcyBoYXMgYmFzZTY0IHBhZGRpbmc=")],
+    ),
     ("a token68 that looks like a name", ["Bearer realm="], [C("bearer", {}, "realm=")]),
-    ("padded token68 then a challenge", ["Negotiate abc= , Basic realm=r"],
-     [C("negotiate", {}, "abc="), C("basic", {"realm": "r"})]),
+    (
+        "padded token68 then a challenge",
+        ["Negotiate abc= , Basic realm=r"],
+        [C("negotiate", {}, "abc="), C("basic", {"realm": "r"})],
+    ),
     ("BWS after = is a param", ["Bearer realm= x"], [C("bearer", {"realm": "x"})]),
     ("padded token68 then OWS", ["Negotiate abc==\t "], [C("negotiate", {}, "abc==")]),
     # obs-fold (CRLF then SP or HTAB) is whitespace (RFC 9112 §5.2, RFC 7230 §3.2.4).
-    ("obs-fold between params", ['Bearer realm="a",\r\n service="s"'],
-     [C("bearer", {"realm": "a", "service": "s"})]),
+    (
+        "obs-fold between params",
+        ['Bearer realm="a",\r\n service="s"'],
+        [C("bearer", {"realm": "a", "service": "s"})],
+    ),
     ("obs-fold after the scheme", ["Basic\r\n\trealm=r"], [C("basic", {"realm": "r"})]),
     ("obs-fold around =", ["Basic realm\r\n =\r\n r"], [C("basic", {"realm": "r"})]),
-    ("obs-fold between challenges", ["Basic realm=a,\r\n Bearer realm=b"],
-     [C("basic", {"realm": "a"}), C("bearer", {"realm": "b"})]),
-    ("obs-fold in a quoted string is spaces", ['Bearer realm="a\r\n b"'],
-     [C("bearer", {"realm": "a   b"})]),
-    ("obs-fold after token68", ["Negotiate abc=\r\n , Basic realm=r"],
-     [C("negotiate", {}, "abc="), C("basic", {"realm": "r"})]),
+    (
+        "obs-fold between challenges",
+        ["Basic realm=a,\r\n Bearer realm=b"],
+        [C("basic", {"realm": "a"}), C("bearer", {"realm": "b"})],
+    ),
+    (
+        "obs-fold in a quoted string is spaces",
+        ['Bearer realm="a\r\n b"'],
+        [C("bearer", {"realm": "a   b"})],
+    ),
+    (
+        "obs-fold after token68",
+        ["Negotiate abc=\r\n , Basic realm=r"],
+        [C("negotiate", {}, "abc="), C("basic", {"realm": "r"})],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("values", "expected"), [(v, e) for _, v, e in VALID],
-                         ids=[n for n, _, _ in VALID])
+@pytest.mark.parametrize(
+    ("values", "expected"), [(v, e) for _, v, e in VALID], ids=[n for n, _, _ in VALID]
+)
 def test_valid(values: list[str], expected: list[Challenge]) -> None:
     """Real headers and RFC edge cases parse to the expected challenges."""
     got = parse_challenges(values)
     assert [(c.scheme, dict(c.params), c.token68) for c in got] == [
-        (c.scheme, dict(c.params), c.token68) for c in expected]
+        (c.scheme, dict(c.params), c.token68) for c in expected
+    ]
 
 
 INVALID = [
@@ -151,8 +253,9 @@ def test_any_header_parses_or_raises_invalid_challenge(value: str) -> None:
 schemes = st.from_regex(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,10}", fullmatch=True)
 token68s = st.from_regex(r"[A-Za-z0-9\-._~+/]{1,24}={0,3}", fullmatch=True)
 tokens = st.from_regex(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,10}", fullmatch=True)
-quoted_texts = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E) | st.just("\t"),
-                       max_size=12)
+quoted_texts = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0x7E) | st.just("\t"), max_size=12
+)
 
 
 def _quote(text: str) -> str:
@@ -164,7 +267,10 @@ def test_any_token68_parses_back(scheme: str, token68: str, ows: str) -> None:
     """`scheme token68`, padded or not, is one challenge carrying exactly that token68."""
     got = parse_challenges([f"{scheme} {token68}{ows}", f"{scheme} {token68}{ows}, Basic a=b"])
     assert [(c.scheme, dict(c.params), c.token68) for c in got] == [
-        (scheme.lower(), {}, token68), (scheme.lower(), {}, token68), ("basic", {"a": "b"}, None)]
+        (scheme.lower(), {}, token68),
+        (scheme.lower(), {}, token68),
+        ("basic", {"a": "b"}, None),
+    ]
 
 
 ParamList = list[tuple[str, str, bool]]
@@ -173,9 +279,13 @@ ChallengeSpec = tuple[str, str | None, ParamList]
 challenge_specs = st.tuples(
     schemes,
     st.none() | token68s,
-    st.lists(st.one_of(st.tuples(tokens, tokens, st.booleans()),
-                       st.tuples(tokens, quoted_texts, st.just(True))),
-             max_size=3, unique_by=lambda p: p[0].lower()),
+    st.lists(
+        st.one_of(
+            st.tuples(tokens, tokens, st.booleans()), st.tuples(tokens, quoted_texts, st.just(True))
+        ),
+        max_size=3,
+        unique_by=lambda p: p[0].lower(),
+    ),
 )
 # Optional whitespace (OWS, BWS) and required whitespace (after the scheme), each with
 # and without obs-fold (CRLF followed by SP or HTAB).
@@ -183,8 +293,10 @@ ows = st.sampled_from(["", " ", "\t", "\r\n ", " \r\n\t", "\r\n\t \r\n "])
 rws = st.sampled_from([" ", "\t", "\r\n ", " \r\n\t", "  "])
 
 
-def _render(specs: list[ChallengeSpec], space: Callable[[st.SearchStrategy[str]], str] | None,
-            ) -> str:
+def _render(
+    specs: list[ChallengeSpec],
+    space: Callable[[st.SearchStrategy[str]], str] | None,
+) -> str:
     def o() -> str:
         return space(ows) if space else ""
 
@@ -199,19 +311,23 @@ def _render(specs: list[ChallengeSpec], space: Callable[[st.SearchStrategy[str]]
         elif params:
             text += r() + f"{o()},{o()}".join(
                 f"{name}{o()}={o()}{_quote(value) if quoted else value}"
-                for name, value, quoted in params)
+                for name, value, quoted in params
+            )
         out.append(text)
     return o() + f"{o()},{o()}".join(out) + o()
 
 
 @given(st.lists(challenge_specs, max_size=4), st.data())
 def test_folding_where_whitespace_is_allowed_changes_nothing(
-        specs: list[ChallengeSpec], data: st.DataObject) -> None:
+    specs: list[ChallengeSpec], data: st.DataObject
+) -> None:
     """Any OWS/BWS/RWS, obs-folds included, parses like the minimal rendering."""
     specs = [(s, t, p if t is None else []) for s, t, p in specs]
     plain = parse_challenges([_render(specs, None)])
     folded = parse_challenges([_render(specs, data.draw)])
     assert [(c.scheme, dict(c.params), c.token68) for c in folded] == [
-        (c.scheme, dict(c.params), c.token68) for c in plain]
+        (c.scheme, dict(c.params), c.token68) for c in plain
+    ]
     assert [(c.scheme, dict(c.params), c.token68) for c in plain] == [
-        (s.lower(), {n.lower(): v for n, v, _ in p}, t) for s, t, p in specs]
+        (s.lower(), {n.lower(): v for n, v, _ in p}, t) for s, t, p in specs
+    ]

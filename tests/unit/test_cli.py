@@ -13,9 +13,13 @@ def test_parse_prints_parts(capsys: pytest.CaptureFixture[str]) -> None:
     """`parse` prints the canonical, familiar and component forms as JSON."""
     assert main(["parse", "ubuntu:22.04"]) == 0
     assert json.loads(capsys.readouterr().out) == {
-        "canonical": "docker.io/library/ubuntu:22.04", "familiar": "ubuntu:22.04",
-        "registry": "docker.io", "repository": "library/ubuntu", "tag": "22.04",
-        "digest": None}
+        "canonical": "docker.io/library/ubuntu:22.04",
+        "familiar": "ubuntu:22.04",
+        "registry": "docker.io",
+        "repository": "library/ubuntu",
+        "tag": "22.04",
+        "digest": None,
+    }
 
 
 def test_parse_error_is_one_clear_message(capsys: pytest.CaptureFixture[str]) -> None:

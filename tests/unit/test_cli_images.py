@@ -7,13 +7,17 @@ import pytest
 from registry_sdk.cli import main
 
 
-@pytest.mark.parametrize("argv", [
-    ["config", "127.0.0.1:9/a:v1", "--platform", "linux/*"],
-    ["config", "127.0.0.1:9/a:v1", "--platform", ""],
-    ["manifest", "127.0.0.1:9/a:v1", "--platform", "linux/arm64/v8/x"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["config", "127.0.0.1:9/a:v1", "--platform", "linux/*"],
+        ["config", "127.0.0.1:9/a:v1", "--platform", ""],
+        ["manifest", "127.0.0.1:9/a:v1", "--platform", "linux/arm64/v8/x"],
+    ],
+)
 def test_bad_platform_exits_2_before_any_request(
-        argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     """InvalidPlatform is bad input: exit 2, one line, and no connection attempted
     (nothing listens on port 9, which would be exit 1)."""
     assert main(argv) == 2

@@ -27,13 +27,27 @@ D1, D2, D3 = ("sha256:" + c * 64 for c in "123")
 
 
 def index() -> Manifest:
-    attestation = Descriptor(OCI_MANIFEST, D3, 3, platform=Platform.parse("unknown/unknown"),
-                             annotations={"vnd.docker.reference.type": "attestation-manifest",
-                                          "vnd.docker.reference.digest": D2})
-    return Manifest.from_model(ImageIndex(2, (
-        Descriptor(OCI_MANIFEST, D1, 1, platform=Platform.parse("linux/amd64")),
-        Descriptor(OCI_MANIFEST, D2, 2, platform=Platform.parse("linux/arm64")),
-        attestation), OCI_INDEX))
+    attestation = Descriptor(
+        OCI_MANIFEST,
+        D3,
+        3,
+        platform=Platform.parse("unknown/unknown"),
+        annotations={
+            "vnd.docker.reference.type": "attestation-manifest",
+            "vnd.docker.reference.digest": D2,
+        },
+    )
+    return Manifest.from_model(
+        ImageIndex(
+            2,
+            (
+                Descriptor(OCI_MANIFEST, D1, 1, platform=Platform.parse("linux/amd64")),
+                Descriptor(OCI_MANIFEST, D2, 2, platform=Platform.parse("linux/arm64")),
+                attestation,
+            ),
+            OCI_INDEX,
+        )
+    )
 
 
 def test_a_destination_string_is_a_reference_only_with_a_tag_or_digest() -> None:
@@ -48,7 +62,9 @@ def test_platforms_are_parsed_one_or_many() -> None:
     assert _copy.wanted_platforms(None) == ()
     assert _copy.wanted_platforms("linux/aarch64") == (Platform.parse("linux/aarch64"),)
     assert _copy.wanted_platforms(["linux/amd64", Platform.parse("linux/arm64")]) == (
-        Platform.parse("linux/amd64"), Platform.parse("linux/arm64"))
+        Platform.parse("linux/amd64"),
+        Platform.parse("linux/arm64"),
+    )
     with pytest.raises(InvalidPlatform):
         _copy.wanted_platforms(["linux/amd64", "linux/"])
 
@@ -85,7 +101,9 @@ def test_a_streamed_body_of_the_wrong_length_is_stopped() -> None:
     events: list[ProgressEvent] = []
     assert list(_push._counted(iter([b"ab", b"c"]), D1, 3, events.append)) == [b"ab", b"c"]
     assert [(e.done, e.total, e.action) for e in events] == [
-        (2, 3, ProgressAction.UPLOAD), (3, 3, ProgressAction.UPLOAD)]
+        (2, 3, ProgressAction.UPLOAD),
+        (3, 3, ProgressAction.UPLOAD),
+    ]
     with pytest.raises(DigestMismatch, match="longer"):
         list(_push._counted(iter([b"ab", b"cd"]), D1, 3, None))
     with pytest.raises(DigestMismatch, match="ended after 2 of 3"):

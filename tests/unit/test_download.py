@@ -19,8 +19,14 @@ from registry_sdk.progress import ProgressEvent
 class Scripted:
     """What _Download reads of a urllib3 response: status, headers, read(n)."""
 
-    def __init__(self, body: bytes, headers: Mapping[str, str], status: int = 200,
-                 *, break_after: int | None = None) -> None:
+    def __init__(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        status: int = 200,
+        *,
+        break_after: int | None = None,
+    ) -> None:
         self.status, self.headers = status, dict(headers)
         self._body, self._break_after = io.BytesIO(body), break_after
 
@@ -56,8 +62,9 @@ def test_no_content_length_ends_at_the_body_end_and_reports_the_total() -> None:
 def test_broken_then_resumed_keeps_the_hash_state() -> None:
     cut = 3 * READ_STEP
     first = Scripted(DATA, {"Content-Length": str(len(DATA))}, break_after=cut)
-    rest = Scripted(DATA[cut:], {"Content-Range": f"bytes {cut}-{len(DATA) - 1}/{len(DATA)}"},
-                    status=206)
+    rest = Scripted(
+        DATA[cut:], {"Content-Range": f"bytes {cut}-{len(DATA) - 1}/{len(DATA)}"}, status=206
+    )
     download, out, _, whole = run(first, rest)
     assert whole == [False, True]
     assert download.finish().digest == REF.digest
@@ -75,8 +82,9 @@ def test_a_200_to_a_range_starts_over() -> None:
 
 
 def test_longer_than_announced_is_refused() -> None:
-    resp = Scripted(DATA + b"extra", {"Content-Range": f"bytes 0-{len(DATA) - 1}/{len(DATA)}"},
-                    status=206)
+    resp = Scripted(
+        DATA + b"extra", {"Content-Range": f"bytes 0-{len(DATA) - 1}/{len(DATA)}"}, status=206
+    )
     with pytest.raises(InvalidResponse, match="longer than"):
         run(resp)
 

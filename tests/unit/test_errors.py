@@ -21,12 +21,25 @@ SAMPLES: list[E.RegistryError] = [
     E.TransportError("m", method="GET", url="https://x/"),
     E.TransportTimeout("m", method="GET", url="https://x/"),
     E.AuthenticationError("m", registry="r", username="u", origin="f (key 'r')"),
-    E.TokenExchangeError("m", registry="r", realm="https://a/t", status=401, username="u",
-                         origin="helper"),
-    E.Unauthorized("m", diagnostics=(Diagnostic(ErrorCode.UNAUTHORIZED),), method="GET",
-                   url="https://r/v2/", registry="r", username="u", origin="f"),
-    E.RegistryResponseError(status=404, diagnostics=(Diagnostic(ErrorCode.NAME_UNKNOWN, "x"),),
-                            method="GET", url="https://r/v2/a/tags/list", retry_after=2.0),
+    E.TokenExchangeError(
+        "m", registry="r", realm="https://a/t", status=401, username="u", origin="helper"
+    ),
+    E.Unauthorized(
+        "m",
+        diagnostics=(Diagnostic(ErrorCode.UNAUTHORIZED),),
+        method="GET",
+        url="https://r/v2/",
+        registry="r",
+        username="u",
+        origin="f",
+    ),
+    E.RegistryResponseError(
+        status=404,
+        diagnostics=(Diagnostic(ErrorCode.NAME_UNKNOWN, "x"),),
+        method="GET",
+        url="https://r/v2/a/tags/list",
+        retry_after=2.0,
+    ),
     E.InvalidResponse("m", what="manifest", errors=("$.layers[0]: missing",)),
     E.DigestMismatch(expected="sha256:a", actual="sha256:b", what="manifest"),
 ]
@@ -76,13 +89,17 @@ def test_check_error_accepts_expected() -> None:
 
 def test_check_error_decodes_envelope_and_unknown_codes() -> None:
     """Known codes become ErrorCode; unknown ones stay strings; several are all kept."""
-    body = (b'{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"},'
-            b'{"code":"WEIRD_CODE","message":"w","detail":{"a":1}}]}')
+    body = (
+        b'{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"},'
+        b'{"code":"WEIRD_CODE","message":"w","detail":{"a":1}}]}'
+    )
     exc = _raised(FakeResponse(404, body))
     assert exc.codes == (ErrorCode.MANIFEST_UNKNOWN, "WEIRD_CODE")
     assert exc.diagnostics[1].detail == {"a": 1}
-    assert str(exc) == ("GET https://r/v2/a/manifests/x: multiple errors returned: "
-                        "MANIFEST_UNKNOWN: manifest unknown; WEIRD_CODE: w (status 404)")
+    assert str(exc) == (
+        "GET https://r/v2/a/manifests/x: multiple errors returned: "
+        "MANIFEST_UNKNOWN: manifest unknown; WEIRD_CODE: w (status 404)"
+    )
     assert not exc.is_temporary
 
 
@@ -93,30 +110,46 @@ TAGS = "https://r/v2/a/tags/list"
 OTHER = "https://r/v2/"
 
 
-@pytest.mark.parametrize(("status", "body", "method", "url", "codes", "temporary"), [
-    (401, b"", "GET", MANIFEST, (ErrorCode.UNAUTHORIZED,), False),
-    (403, b"<html>denied</html>", "GET", MANIFEST, (ErrorCode.DENIED,), False),
-    (429, b"", "HEAD", MANIFEST, (ErrorCode.TOOMANYREQUESTS,), True),
-    (408, b"", "GET", MANIFEST, (ErrorCode.UNKNOWN,), True),
-    # A body-less 404 takes its code from the route, and a missing thing is permanent.
-    (404, b"", "HEAD", MANIFEST, (ErrorCode.MANIFEST_UNKNOWN,), False),
-    (404, b"", "HEAD", BLOB, (ErrorCode.BLOB_UNKNOWN,), False),
-    (404, b"not json", "GET", BLOB, (ErrorCode.BLOB_UNKNOWN,), False),
-    (404, b"", "GET", TAGS, (ErrorCode.NAME_UNKNOWN,), False),
-    (404, b"", "PATCH", UPLOAD, (ErrorCode.BLOB_UPLOAD_UNKNOWN,), False),
-    (404, b"", "GET", OTHER, (ErrorCode.UNKNOWN,), False),
-    (400, b"", "GET", OTHER, (ErrorCode.UNKNOWN,), False),
-    (503, b"", "GET", MANIFEST, (), True),
-    (500, b'{"details":"boom"}', "GET", MANIFEST, (ErrorCode.UNKNOWN,), True),
-    (404, b'{"errors":[{"code":"NAME_UNKNOWN"}]}', "HEAD", MANIFEST,
-     (ErrorCode.MANIFEST_UNKNOWN,), False),
-    # Temporary codes in a body make a 4xx temporary; UNKNOWN does not.
-    (400, b'{"errors":[{"code":"BLOB_UPLOAD_INVALID"}]}', "PUT", UPLOAD,
-     (ErrorCode.BLOB_UPLOAD_INVALID,), True),
-    (400, b'{"errors":[{"code":"UNKNOWN"}]}', "GET", MANIFEST, (ErrorCode.UNKNOWN,), False),
-])
-def test_check_error_is_lenient(status: int, body: bytes, method: str, url: str,
-                                codes: tuple[ErrorCode, ...], temporary: bool) -> None:
+@pytest.mark.parametrize(
+    ("status", "body", "method", "url", "codes", "temporary"),
+    [
+        (401, b"", "GET", MANIFEST, (ErrorCode.UNAUTHORIZED,), False),
+        (403, b"<html>denied</html>", "GET", MANIFEST, (ErrorCode.DENIED,), False),
+        (429, b"", "HEAD", MANIFEST, (ErrorCode.TOOMANYREQUESTS,), True),
+        (408, b"", "GET", MANIFEST, (ErrorCode.UNKNOWN,), True),
+        # A body-less 404 takes its code from the route, and a missing thing is permanent.
+        (404, b"", "HEAD", MANIFEST, (ErrorCode.MANIFEST_UNKNOWN,), False),
+        (404, b"", "HEAD", BLOB, (ErrorCode.BLOB_UNKNOWN,), False),
+        (404, b"not json", "GET", BLOB, (ErrorCode.BLOB_UNKNOWN,), False),
+        (404, b"", "GET", TAGS, (ErrorCode.NAME_UNKNOWN,), False),
+        (404, b"", "PATCH", UPLOAD, (ErrorCode.BLOB_UPLOAD_UNKNOWN,), False),
+        (404, b"", "GET", OTHER, (ErrorCode.UNKNOWN,), False),
+        (400, b"", "GET", OTHER, (ErrorCode.UNKNOWN,), False),
+        (503, b"", "GET", MANIFEST, (), True),
+        (500, b'{"details":"boom"}', "GET", MANIFEST, (ErrorCode.UNKNOWN,), True),
+        (
+            404,
+            b'{"errors":[{"code":"NAME_UNKNOWN"}]}',
+            "HEAD",
+            MANIFEST,
+            (ErrorCode.MANIFEST_UNKNOWN,),
+            False,
+        ),
+        # Temporary codes in a body make a 4xx temporary; UNKNOWN does not.
+        (
+            400,
+            b'{"errors":[{"code":"BLOB_UPLOAD_INVALID"}]}',
+            "PUT",
+            UPLOAD,
+            (ErrorCode.BLOB_UPLOAD_INVALID,),
+            True,
+        ),
+        (400, b'{"errors":[{"code":"UNKNOWN"}]}', "GET", MANIFEST, (ErrorCode.UNKNOWN,), False),
+    ],
+)
+def test_check_error_is_lenient(
+    status: int, body: bytes, method: str, url: str, codes: tuple[ErrorCode, ...], temporary: bool
+) -> None:
     """Non-JSON, empty and HEAD bodies get a code from the status and the route; only
     408, 429, 5xx and temporary codes are temporary (retry code built on is_temporary
     must not retry a missing tag)."""
@@ -130,10 +163,11 @@ def test_check_error_is_lenient(status: int, body: bytes, method: str, url: str,
 
 def test_check_error_maps_bearer_error_and_retry_after() -> None:
     """A bearer error= in WWW-Authenticate is placed first; Retry-After is kept."""
-    headers = {"WWW-Authenticate": 'Bearer realm="https://a/t",error="insufficient_scope"',
-               "Retry-After": "7"}
-    exc = _raised(FakeResponse(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"m"}]}',
-                               headers))
+    headers = {
+        "WWW-Authenticate": 'Bearer realm="https://a/t",error="insufficient_scope"',
+        "Retry-After": "7",
+    }
+    exc = _raised(FakeResponse(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"m"}]}', headers))
     assert exc.codes == (ErrorCode.DENIED, ErrorCode.UNAUTHORIZED)
     assert exc.retry_after == 7.0
 
@@ -145,11 +179,17 @@ def test_check_error_reads_preloaded_urllib3_responses() -> None:
     import urllib3
 
     body = b'{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known"}]}'
-    resp = urllib3.HTTPResponse(body=io.BytesIO(body), status=404, preload_content=True,
-                                headers={"Content-Type": "application/json"},
-                                request_url="https://r.example/v2/x/tags/list?sig=abc")
+    resp = urllib3.HTTPResponse(
+        body=io.BytesIO(body),
+        status=404,
+        preload_content=True,
+        headers={"Content-Type": "application/json"},
+        request_url="https://r.example/v2/x/tags/list?sig=abc",
+    )
     with pytest.raises(E.RegistryResponseError) as info:
         check_error(resp)
     assert info.value.codes == (ErrorCode.NAME_UNKNOWN,)
-    assert str(info.value) == ("https://r.example/v2/x/tags/list?sig=REDACTED: NAME_UNKNOWN: "
-                               "repository name not known (status 404)")
+    assert str(info.value) == (
+        "https://r.example/v2/x/tags/list?sig=REDACTED: NAME_UNKNOWN: "
+        "repository name not known (status 404)"
+    )

@@ -52,10 +52,12 @@ def answer(status: int, url: str = TAGS, body: bytes = b"", **headers: str) -> R
     return Response(status, {k.replace("_", "-"): v for k, v in headers.items()}, url, body)
 
 
-def ctx(creds: Credentials = ALICE, state: RegistryState | None = None, *,
-        replayable: bool = True) -> Context:
-    return Context("registry.example", "registry.example", creds, state or RegistryState(),
-                   PULL, replayable)
+def ctx(
+    creds: Credentials = ALICE, state: RegistryState | None = None, *, replayable: bool = True
+) -> Context:
+    return Context(
+        "registry.example", "registry.example", creds, state or RegistryState(), PULL, replayable
+    )
 
 
 def learned() -> RegistryState:
@@ -98,70 +100,140 @@ def run(flow: Generator[Step, Any, Any], script: list[Response | Token]) -> list
 GET = Request("GET", TAGS, budget=65536, when=BodyWhen.ERRORS)
 
 REGISTRY_CASES: list[tuple[str, Context, list[Response | Token], list[str]]] = [
-    ("first request: 401 teaches the challenge, token, retry",
-     ctx(), [answer(401, WWW_Authenticate=BEARER), Token("t1"), answer(200)],
-     [f"GET {TAGS} -", "learn bearer", "token ['repository:a:pull'] rejected=None",
-      f"GET {TAGS} Bearer"]),
-    ("challenge known: token up front, one request",
-     ctx(state=learned()), [Token("t1"), answer(200)],
-     ["token ['repository:a:pull'] rejected=None", f"GET {TAGS} Bearer"]),
-    ("challenge scopes are merged into the retry",
-     ctx(), [answer(401, WWW_Authenticate=BEARER + ',scope="repository:b:pull"'),
-             Token("t1"), answer(200)],
-     [f"GET {TAGS} -", "learn bearer",
-      "token ['repository:a:pull', 'repository:b:pull'] rejected=None", f"GET {TAGS} Bearer"]),
-    ("a second 401 is final",
-     ctx(state=learned()), [Token("t1"), answer(401, WWW_Authenticate=BEARER), Token("t1")],
-     ["token ['repository:a:pull'] rejected=None", f"GET {TAGS} Bearer", "learn bearer",
-      "token ['repository:a:pull'] rejected=t1"]),
-    ("a bare 401 to a token forces one refresh",
-     ctx(state=learned()), [Token("t1"), answer(401), Token("t2"), answer(200)],
-     ["token ['repository:a:pull'] rejected=None", f"GET {TAGS} Bearer",
-      "token ['repository:a:pull'] rejected=t1", f"GET {TAGS} Bearer"]),
-    ("400 'token expired' forces one refresh (ECR)",
-     ctx(state=learned()), [Token("t1"), answer(400, body=b'{"errors":[{"message":"Token '
-                                                          b'has EXPIRED"}]}'),
-                            Token("t2"), answer(200)],
-     ["token ['repository:a:pull'] rejected=None", f"GET {TAGS} Bearer",
-      "token ['repository:a:pull'] rejected=t1", f"GET {TAGS} Bearer"]),
-    ("a 403 that does not say expired is final",
-     ctx(state=learned()), [Token("t1"), answer(403, body=b"denied")],
-     ["token ['repository:a:pull'] rejected=None", f"GET {TAGS} Bearer"]),
-    ("basic challenge: retry with Basic",
-     ctx(), [answer(401, WWW_Authenticate='Basic realm="r"'), answer(200)],
-     [f"GET {TAGS} -", "learn basic", f"GET {TAGS} Basic"]),
-    ("basic challenge, anonymous: the 401 is final",
-     ctx(Credentials()), [answer(401, WWW_Authenticate='Basic realm="r"')],
-     [f"GET {TAGS} -", "learn basic"]),
-    ("basic already sent and refused: final",
-     ctx(state=RegistryState(Challenge("basic", {"realm": "r"}), REG)),
-     [answer(401, WWW_Authenticate='Basic realm="r"')],
-     [f"GET {TAGS} Basic", "learn basic"]),
-    ("a registry token goes as it is; a 401 cannot improve it",
-     ctx(Credentials(registry_token="rt-SECRET")), [answer(401)],
-     [f"GET {TAGS} Bearer"]),
-    ("a redirect target's 401 teaches nothing",
-     ctx(), [answer(401, url="https://cdn.example/blob", WWW_Authenticate=BEARER)],
-     [f"GET {TAGS} -"]),
-    ("a one-shot body is never sent twice",
-     ctx(replayable=False), [answer(401, WWW_Authenticate=BEARER)],
-     [f"GET {TAGS} -", "learn bearer"]),
-    ("an unparsable challenge is not learned",
-     ctx(), [answer(401, WWW_Authenticate='Bearer realm="unterminated')],
-     [f"GET {TAGS} -"]),
+    (
+        "first request: 401 teaches the challenge, token, retry",
+        ctx(),
+        [answer(401, WWW_Authenticate=BEARER), Token("t1"), answer(200)],
+        [
+            f"GET {TAGS} -",
+            "learn bearer",
+            "token ['repository:a:pull'] rejected=None",
+            f"GET {TAGS} Bearer",
+        ],
+    ),
+    (
+        "challenge known: token up front, one request",
+        ctx(state=learned()),
+        [Token("t1"), answer(200)],
+        ["token ['repository:a:pull'] rejected=None", f"GET {TAGS} Bearer"],
+    ),
+    (
+        "challenge scopes are merged into the retry",
+        ctx(),
+        [
+            answer(401, WWW_Authenticate=BEARER + ',scope="repository:b:pull"'),
+            Token("t1"),
+            answer(200),
+        ],
+        [
+            f"GET {TAGS} -",
+            "learn bearer",
+            "token ['repository:a:pull', 'repository:b:pull'] rejected=None",
+            f"GET {TAGS} Bearer",
+        ],
+    ),
+    (
+        "a second 401 is final",
+        ctx(state=learned()),
+        [Token("t1"), answer(401, WWW_Authenticate=BEARER), Token("t1")],
+        [
+            "token ['repository:a:pull'] rejected=None",
+            f"GET {TAGS} Bearer",
+            "learn bearer",
+            "token ['repository:a:pull'] rejected=t1",
+        ],
+    ),
+    (
+        "a bare 401 to a token forces one refresh",
+        ctx(state=learned()),
+        [Token("t1"), answer(401), Token("t2"), answer(200)],
+        [
+            "token ['repository:a:pull'] rejected=None",
+            f"GET {TAGS} Bearer",
+            "token ['repository:a:pull'] rejected=t1",
+            f"GET {TAGS} Bearer",
+        ],
+    ),
+    (
+        "400 'token expired' forces one refresh (ECR)",
+        ctx(state=learned()),
+        [
+            Token("t1"),
+            answer(400, body=b'{"errors":[{"message":"Token has EXPIRED"}]}'),
+            Token("t2"),
+            answer(200),
+        ],
+        [
+            "token ['repository:a:pull'] rejected=None",
+            f"GET {TAGS} Bearer",
+            "token ['repository:a:pull'] rejected=t1",
+            f"GET {TAGS} Bearer",
+        ],
+    ),
+    (
+        "a 403 that does not say expired is final",
+        ctx(state=learned()),
+        [Token("t1"), answer(403, body=b"denied")],
+        ["token ['repository:a:pull'] rejected=None", f"GET {TAGS} Bearer"],
+    ),
+    (
+        "basic challenge: retry with Basic",
+        ctx(),
+        [answer(401, WWW_Authenticate='Basic realm="r"'), answer(200)],
+        [f"GET {TAGS} -", "learn basic", f"GET {TAGS} Basic"],
+    ),
+    (
+        "basic challenge, anonymous: the 401 is final",
+        ctx(Credentials()),
+        [answer(401, WWW_Authenticate='Basic realm="r"')],
+        [f"GET {TAGS} -", "learn basic"],
+    ),
+    (
+        "basic already sent and refused: final",
+        ctx(state=RegistryState(Challenge("basic", {"realm": "r"}), REG)),
+        [answer(401, WWW_Authenticate='Basic realm="r"')],
+        [f"GET {TAGS} Basic", "learn basic"],
+    ),
+    (
+        "a registry token goes as it is; a 401 cannot improve it",
+        ctx(Credentials(registry_token="rt-SECRET")),
+        [answer(401)],
+        [f"GET {TAGS} Bearer"],
+    ),
+    (
+        "a redirect target's 401 teaches nothing",
+        ctx(),
+        [answer(401, url="https://cdn.example/blob", WWW_Authenticate=BEARER)],
+        [f"GET {TAGS} -"],
+    ),
+    (
+        "a one-shot body is never sent twice",
+        ctx(replayable=False),
+        [answer(401, WWW_Authenticate=BEARER)],
+        [f"GET {TAGS} -", "learn bearer"],
+    ),
+    (
+        "an unparsable challenge is not learned",
+        ctx(),
+        [answer(401, WWW_Authenticate='Bearer realm="unterminated')],
+        [f"GET {TAGS} -"],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "context", "script", "trace"), REGISTRY_CASES,
-                         ids=[c[0] for c in REGISTRY_CASES])
-def test_registry_flow(name: str, context: Context, script: list[Response | Token],
-                       trace: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("name", "context", "script", "trace"), REGISTRY_CASES, ids=[c[0] for c in REGISTRY_CASES]
+)
+def test_registry_flow(
+    name: str, context: Context, script: list[Response | Token], trace: list[str]
+) -> None:
     """The registry flow takes exactly the scripted steps."""
     assert run(registry_flow(GET, context), script) == trace
 
 
-def exchange(creds: Credentials = ALICE, *, refresh: str = "", realm: str = REALM,
-             origin: str = REG) -> Exchange:
+def exchange(
+    creds: Credentials = ALICE, *, refresh: str = "", realm: str = REALM, origin: str = REG
+) -> Exchange:
     challenge = Challenge("bearer", {"realm": realm, "service": "svc"})
     return Exchange("registry.example", origin, challenge, PULL, creds, refresh)
 
@@ -179,8 +251,9 @@ def run_exchange(x: Exchange, script: list[Response]) -> tuple[list[str], T.Toke
         while True:
             if isinstance(step, Request):
                 auth = step.authorization
-                trace.append(f"{step.method} {step.url.split('?')[0]} "
-                             f"{auth.split()[0] if auth else '-'}")
+                trace.append(
+                    f"{step.method} {step.url.split('?')[0]} {auth.split()[0] if auth else '-'}"
+                )
                 step = flow.send(next(answers))
             else:
                 assert isinstance(step, Learn) and step.refresh is not None
@@ -200,8 +273,9 @@ def test_exchange_get_with_basic() -> None:
 def test_exchange_identity_token_posts_and_learns_rotation() -> None:
     """An identity token: OAuth2 POST; a rotated refresh token is learned."""
     x = exchange(Credentials(identity_token="id-SECRET"))
-    trace, token = run_exchange(x, [answer(200, REALM, token_body(
-        "t1", refresh_token="r2-SECRET"))])
+    trace, token = run_exchange(
+        x, [answer(200, REALM, token_body("t1", refresh_token="r2-SECRET"))]
+    )
     assert trace == [f"POST {REALM} -", "learn refresh"] and token.value == "t1"
 
 
@@ -215,28 +289,33 @@ def test_exchange_post_refused_falls_back_to_get() -> None:
 def test_exchange_follows_a_same_host_redirect_with_credentials() -> None:
     """A token server redirecting on its own host keeps the Basic credentials."""
     moved = "https://auth.example/v2/token"
-    trace, _ = run_exchange(exchange(), [answer(302, REALM, Location=moved),
-                                         answer(200, moved, token_body("t"))])
+    trace, _ = run_exchange(
+        exchange(), [answer(302, REALM, Location=moved), answer(200, moved, token_body("t"))]
+    )
     assert trace == [f"GET {REALM} Basic", f"GET {moved} Basic"]
 
 
 def test_exchange_drops_credentials_on_a_cross_host_redirect() -> None:
     """Another (valid) host: followed, without Authorization."""
     moved = "https://auth2.example/token"
-    trace, _ = run_exchange(exchange(), [answer(307, REALM, Location=moved),
-                                         answer(200, moved, token_body("t"))])
+    trace, _ = run_exchange(
+        exchange(), [answer(307, REALM, Location=moved), answer(200, moved, token_body("t"))]
+    )
     assert trace == [f"GET {REALM} Basic", f"GET {moved} -"]
 
 
-@pytest.mark.parametrize("location", [
-    "http://169.254.169.254/latest/meta-data/",
-    "https://169.254.169.254/latest/meta-data/",
-    "http://auth.example/token",
-    "https://10.0.0.7/token",
-    "https://127.0.0.1/token",
-    "https://localhost/token",
-    "ftp://auth.example/token",
-])
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "https://169.254.169.254/latest/meta-data/",
+        "http://auth.example/token",
+        "https://10.0.0.7/token",
+        "https://127.0.0.1/token",
+        "https://localhost/token",
+        "ftp://auth.example/token",
+    ],
+)
 def test_exchange_refuses_an_invalid_redirect_hop(location: str) -> None:
     """Every hop is validated as a realm (rule 3) before it is requested."""
     flow = exchange_flow(exchange())
@@ -256,10 +335,13 @@ def test_exchange_refuses_a_post_body_redirected_to_another_host() -> None:
     assert info.value.rule == "redirect"
 
 
-@pytest.mark.parametrize(("creds", "words"), [
-    (ALICE, "refused user 'alice' from config.json"),
-    (Credentials(), "refused no credentials (anonymous)"),
-])
+@pytest.mark.parametrize(
+    ("creds", "words"),
+    [
+        (ALICE, "refused user 'alice' from config.json"),
+        (Credentials(), "refused no credentials (anonymous)"),
+    ],
+)
 def test_exchange_refusal_says_who(creds: Credentials, words: str) -> None:
     """A 401 from the token server names the user and where the credentials came from."""
     flow = exchange_flow(exchange(creds))
@@ -271,17 +353,20 @@ def test_exchange_refusal_says_who(creds: Credentials, words: str) -> None:
     assert "SECRET" not in str(info.value)
 
 
-@pytest.mark.parametrize(("realm", "origin", "ok"), [
-    ("https://auth.example/t", "https://registry.example", True),
-    ("http://auth.example/t", "https://registry.example", False),
-    ("http://127.0.0.1:9/t", "http://localhost:5000", True),   # one machine
-    ("http://localhost:9/t", "http://127.0.0.1:5000", True),
-    ("https://127.0.0.1/t", "https://registry.example", False),
-    ("https://localhost/t", "https://registry.example", False),
-    ("https://10.1.2.3/t", "https://10.1.2.3:5000", True),
-    ("https://10.1.2.3/t", "https://10.1.2.4", False),
-    ("https://169.254.169.254/t", "https://169.254.169.254", False),
-])
+@pytest.mark.parametrize(
+    ("realm", "origin", "ok"),
+    [
+        ("https://auth.example/t", "https://registry.example", True),
+        ("http://auth.example/t", "https://registry.example", False),
+        ("http://127.0.0.1:9/t", "http://localhost:5000", True),  # one machine
+        ("http://localhost:9/t", "http://127.0.0.1:5000", True),
+        ("https://127.0.0.1/t", "https://registry.example", False),
+        ("https://localhost/t", "https://registry.example", False),
+        ("https://10.1.2.3/t", "https://10.1.2.3:5000", True),
+        ("https://10.1.2.3/t", "https://10.1.2.4", False),
+        ("https://169.254.169.254/t", "https://169.254.169.254", False),
+    ],
+)
 def test_realm_validation(realm: str, origin: str, ok: bool) -> None:
     """Rule 3, including the loopback rule (any loopback realm for a loopback registry)."""
     if ok:
@@ -336,8 +421,9 @@ class AsyncDriver:
         raise AssertionError("unreachable")
 
     async def request(self, request: Request, creds: Credentials) -> Response:
-        flow = registry_flow(request, Context("registry.example", "registry.example", creds,
-                                              self.state, PULL))
+        flow = registry_flow(
+            request, Context("registry.example", "registry.example", creds, self.state, PULL)
+        )
         last: Response | None = None
         step: Any = next(flow)
         try:
@@ -358,8 +444,13 @@ class AsyncDriver:
 
 def test_asyncio_driver_steps_the_same_flow() -> None:
     """The flow needs nothing but its answers: an asyncio driver runs it unchanged."""
-    driver = AsyncDriver({TAGS: [answer(401, WWW_Authenticate=BEARER), answer(200)],
-                          REALM: [answer(200, REALM, token_body("t1"))]}, RegistryState())
+    driver = AsyncDriver(
+        {
+            TAGS: [answer(401, WWW_Authenticate=BEARER), answer(200)],
+            REALM: [answer(200, REALM, token_body("t1"))],
+        },
+        RegistryState(),
+    )
     final = asyncio.run(driver.request(GET, ALICE))
     assert final.status == 200 and driver.exchanges == 1
     assert driver.state.challenge == CHALLENGE
@@ -367,8 +458,10 @@ def test_asyncio_driver_steps_the_same_flow() -> None:
 
 def test_asyncio_driver_many_tasks_one_exchange() -> None:
     """Eight concurrent asyncio requests share one token exchange."""
-    driver = AsyncDriver({TAGS: [answer(200) for _ in range(8)],
-                          REALM: [answer(200, REALM, token_body("t1"))]}, learned())
+    driver = AsyncDriver(
+        {TAGS: [answer(200) for _ in range(8)], REALM: [answer(200, REALM, token_body("t1"))]},
+        learned(),
+    )
 
     async def many() -> list[Response]:
         return await asyncio.gather(*(driver.request(GET, ALICE) for _ in range(8)))
@@ -382,8 +475,9 @@ def test_asyncio_driver_many_tasks_one_exchange() -> None:
 
 def raw(status: int, body: bytes = b"", **headers: str) -> urllib3.HTTPResponse:
     hdrs = {k.replace("_", "-"): v for k, v in headers.items()}
-    return urllib3.HTTPResponse(body=io.BytesIO(body), status=status, headers=hdrs,
-                                preload_content=False)
+    return urllib3.HTTPResponse(
+        body=io.BytesIO(body), status=status, headers=hdrs, preload_content=False
+    )
 
 
 class SlowTokenPool:
@@ -425,23 +519,38 @@ def test_driver_many_rejections_of_one_token_cause_one_refresh() -> None:
     """Sixteen refusals of token t1: one refresh (each forgets only the token it sent)."""
     pool = SlowTokenPool()
     t = driver(pool)
-    step = NeedToken(("registry.example", REALM, "svc", frozenset({"repository:a:pull"}),
-                      ALICE), exchange(), None)
+    step = NeedToken(
+        ("registry.example", REALM, "svc", frozenset({"repository:a:pull"}), ALICE),
+        exchange(),
+        None,
+    )
     assert t._token(step).value == "t1"
     for _ in range(16):
         assert t._token(attrs.evolve(step, rejected="t1")).value == "t2"
     assert pool.token_requests == 2
 
 
-@pytest.mark.parametrize("realm", [
-    "http://2130706433/token", "http://127.1/token", "http://0x7f000001/token",
-    "http://0177.0.0.1/token", "http://0/token", "http://localhost./token",
-    "http://foo.localhost./token", "http://[::ffff:127.0.0.1]/token",
-    "http://2852039166/latest/meta-data/", "http://0xa9fea9fe/", "http://0251.0376.0251.0376/",
-    "http://169.254.43518/", "http://10.1/token", "http://167772161/token",
-    "http://100.100.100.200/latest/meta-data/",
-    "http://127.0.0.1:9\\@registry.example.com/token",
-])
+@pytest.mark.parametrize(
+    "realm",
+    [
+        "http://2130706433/token",
+        "http://127.1/token",
+        "http://0x7f000001/token",
+        "http://0177.0.0.1/token",
+        "http://0/token",
+        "http://localhost./token",
+        "http://foo.localhost./token",
+        "http://[::ffff:127.0.0.1]/token",
+        "http://2852039166/latest/meta-data/",
+        "http://0xa9fea9fe/",
+        "http://0251.0376.0251.0376/",
+        "http://169.254.43518/",
+        "http://10.1/token",
+        "http://167772161/token",
+        "http://100.100.100.200/latest/meta-data/",
+        "http://127.0.0.1:9\\@registry.example.com/token",
+    ],
+)
 def test_realm_spellings_of_local_addresses_are_refused(realm: str) -> None:
     """Other spellings of loopback, private and metadata addresses (as inet_aton and
     urllib3 read them) are refused for a registry elsewhere, and so is a host that two

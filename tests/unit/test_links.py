@@ -8,7 +8,7 @@ from registry_sdk._links import next_link, parse_links
 
 LINKS = [
     (['</v2/a/tags/list?last=b&n=2>; rel="next"'], "/v2/a/tags/list?last=b&n=2"),
-    (['<https://r/v2/a/tags/list?n=1>;rel=next'], "https://r/v2/a/tags/list?n=1"),
+    (["<https://r/v2/a/tags/list?n=1>;rel=next"], "https://r/v2/a/tags/list?n=1"),
     (['</p>; rel="prev", </n>; rel="next"'], "/n"),
     (['</x>; title="a, b; c"; rel="next"'], "/x"),
     (['</x>; rel="prev next"'], "/x"),
@@ -31,4 +31,5 @@ def test_next_link(values: list[str], expected: str | None) -> None:
 def test_parse_links_params() -> None:
     """Parameters are lower-cased names with unquoted values."""
     assert parse_links(['</a>; REL="next"; type=text/html']) == [
-        ("/a", {"rel": "next", "type": "text/html"})]
+        ("/a", {"rel": "next", "type": "text/html"})
+    ]

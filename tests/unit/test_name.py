@@ -27,56 +27,217 @@ TAG_129 = "t" * 129
 
 # (input, canonical str(), familiar form, registry, path, tag, digest)
 NORMALISED = [
-    ("ubuntu", "docker.io/library/ubuntu:latest", "ubuntu:latest", "docker.io",
-     "library/ubuntu", "latest", None),
-    ("ubuntu:22.04", "docker.io/library/ubuntu:22.04", "ubuntu:22.04", "docker.io",
-     "library/ubuntu", "22.04", None),
-    ("library/ubuntu", "docker.io/library/ubuntu:latest", "ubuntu:latest", "docker.io",
-     "library/ubuntu", "latest", None),
-    ("docker.io/foo", "docker.io/library/foo:latest", "foo:latest", "docker.io",
-     "library/foo", "latest", None),
-    ("index.docker.io/foo", "docker.io/library/foo:latest", "foo:latest", "docker.io",
-     "library/foo", "latest", None),
-    ("docker.io/library/foo/bar", "docker.io/library/foo/bar:latest",
-     "library/foo/bar:latest", "docker.io", "library/foo/bar", "latest", None),
+    (
+        "ubuntu",
+        "docker.io/library/ubuntu:latest",
+        "ubuntu:latest",
+        "docker.io",
+        "library/ubuntu",
+        "latest",
+        None,
+    ),
+    (
+        "ubuntu:22.04",
+        "docker.io/library/ubuntu:22.04",
+        "ubuntu:22.04",
+        "docker.io",
+        "library/ubuntu",
+        "22.04",
+        None,
+    ),
+    (
+        "library/ubuntu",
+        "docker.io/library/ubuntu:latest",
+        "ubuntu:latest",
+        "docker.io",
+        "library/ubuntu",
+        "latest",
+        None,
+    ),
+    (
+        "docker.io/foo",
+        "docker.io/library/foo:latest",
+        "foo:latest",
+        "docker.io",
+        "library/foo",
+        "latest",
+        None,
+    ),
+    (
+        "index.docker.io/foo",
+        "docker.io/library/foo:latest",
+        "foo:latest",
+        "docker.io",
+        "library/foo",
+        "latest",
+        None,
+    ),
+    (
+        "docker.io/library/foo/bar",
+        "docker.io/library/foo/bar:latest",
+        "library/foo/bar:latest",
+        "docker.io",
+        "library/foo/bar",
+        "latest",
+        None,
+    ),
     ("org/app:v1", "docker.io/org/app:v1", "org/app:v1", "docker.io", "org/app", "v1", None),
     ("gcr.io/foo", "gcr.io/foo:latest", "gcr.io/foo:latest", "gcr.io", "foo", "latest", None),
-    ("registry-1.docker.io/foo", "registry-1.docker.io/foo:latest",
-     "registry-1.docker.io/foo:latest", "registry-1.docker.io", "foo", "latest", None),
-    ("localhost/foo", "localhost/foo:latest", "localhost/foo:latest", "localhost", "foo",
-     "latest", None),
-    ("localhost:5000/foo/bar:1", "localhost:5000/foo/bar:1", "localhost:5000/foo/bar:1",
-     "localhost:5000", "foo/bar", "1", None),
-    ("localhost:5000", "docker.io/library/localhost:5000", "localhost:5000", "docker.io",
-     "library/localhost", "5000", None),
-    ("test.com:5000", "docker.io/library/test.com:5000", "test.com:5000", "docker.io",
-     "library/test.com", "5000", None),
-    ("192.168.0.1:80", "docker.io/library/192.168.0.1:80", "192.168.0.1:80", "docker.io",
-     "library/192.168.0.1", "80", None),
-    ("[2001:db8::1]:5000/repo", "[2001:db8::1]:5000/repo:latest",
-     "[2001:db8::1]:5000/repo:latest", "[2001:db8::1]:5000", "repo", "latest", None),
+    (
+        "registry-1.docker.io/foo",
+        "registry-1.docker.io/foo:latest",
+        "registry-1.docker.io/foo:latest",
+        "registry-1.docker.io",
+        "foo",
+        "latest",
+        None,
+    ),
+    (
+        "localhost/foo",
+        "localhost/foo:latest",
+        "localhost/foo:latest",
+        "localhost",
+        "foo",
+        "latest",
+        None,
+    ),
+    (
+        "localhost:5000/foo/bar:1",
+        "localhost:5000/foo/bar:1",
+        "localhost:5000/foo/bar:1",
+        "localhost:5000",
+        "foo/bar",
+        "1",
+        None,
+    ),
+    (
+        "localhost:5000",
+        "docker.io/library/localhost:5000",
+        "localhost:5000",
+        "docker.io",
+        "library/localhost",
+        "5000",
+        None,
+    ),
+    (
+        "test.com:5000",
+        "docker.io/library/test.com:5000",
+        "test.com:5000",
+        "docker.io",
+        "library/test.com",
+        "5000",
+        None,
+    ),
+    (
+        "192.168.0.1:80",
+        "docker.io/library/192.168.0.1:80",
+        "192.168.0.1:80",
+        "docker.io",
+        "library/192.168.0.1",
+        "80",
+        None,
+    ),
+    (
+        "[2001:db8::1]:5000/repo",
+        "[2001:db8::1]:5000/repo:latest",
+        "[2001:db8::1]:5000/repo:latest",
+        "[2001:db8::1]:5000",
+        "repo",
+        "latest",
+        None,
+    ),
     ("[::1]/repo", "[::1]/repo:latest", "[::1]/repo:latest", "[::1]", "repo", "latest", None),
     ("Foo/bar", "Foo/bar:latest", "Foo/bar:latest", "Foo", "bar", "latest", None),
-    ("Asdf.com/foo/bar", "Asdf.com/foo/bar:latest", "Asdf.com/foo/bar:latest", "Asdf.com",
-     "foo/bar", "latest", None),
-    ("foo:UPPER_tag", "docker.io/library/foo:UPPER_tag", "foo:UPPER_tag", "docker.io",
-     "library/foo", "UPPER_tag", None),
-    ("foo__bar", "docker.io/library/foo__bar:latest", "foo__bar:latest", "docker.io",
-     "library/foo__bar", "latest", None),
-    ("a-----b/c.d_e", "docker.io/a-----b/c.d_e:latest", "a-----b/c.d_e:latest", "docker.io",
-     "a-----b/c.d_e", "latest", None),
-    (f"foo@{D256}", f"docker.io/library/foo@{D256}", f"foo@{D256}", "docker.io",
-     "library/foo", None, D256),
-    (f"foo:v1@{D256}", f"docker.io/library/foo@{D256}", f"foo@{D256}", "docker.io",
-     "library/foo", "v1", D256),
-    (f"ghcr.io/o/a@{D512}", f"ghcr.io/o/a@{D512}", f"ghcr.io/o/a@{D512}", "ghcr.io", "o/a",
-     None, D512),
-    (f"{PATH_255}:{TAG_128}", f"docker.io/{PATH_255}:{TAG_128}", f"{PATH_255}:{TAG_128}",
-     "docker.io", PATH_255, TAG_128, None),
-    ("a" * 63, f"docker.io/library/{'a' * 63}:latest", f"{'a' * 63}:latest", "docker.io",
-     f"library/{'a' * 63}", "latest", None),
-    (f"sha256:{H64}", f"docker.io/library/sha256:{H64}", f"sha256:{H64}", "docker.io",
-     "library/sha256", H64, None),
+    (
+        "Asdf.com/foo/bar",
+        "Asdf.com/foo/bar:latest",
+        "Asdf.com/foo/bar:latest",
+        "Asdf.com",
+        "foo/bar",
+        "latest",
+        None,
+    ),
+    (
+        "foo:UPPER_tag",
+        "docker.io/library/foo:UPPER_tag",
+        "foo:UPPER_tag",
+        "docker.io",
+        "library/foo",
+        "UPPER_tag",
+        None,
+    ),
+    (
+        "foo__bar",
+        "docker.io/library/foo__bar:latest",
+        "foo__bar:latest",
+        "docker.io",
+        "library/foo__bar",
+        "latest",
+        None,
+    ),
+    (
+        "a-----b/c.d_e",
+        "docker.io/a-----b/c.d_e:latest",
+        "a-----b/c.d_e:latest",
+        "docker.io",
+        "a-----b/c.d_e",
+        "latest",
+        None,
+    ),
+    (
+        f"foo@{D256}",
+        f"docker.io/library/foo@{D256}",
+        f"foo@{D256}",
+        "docker.io",
+        "library/foo",
+        None,
+        D256,
+    ),
+    (
+        f"foo:v1@{D256}",
+        f"docker.io/library/foo@{D256}",
+        f"foo@{D256}",
+        "docker.io",
+        "library/foo",
+        "v1",
+        D256,
+    ),
+    (
+        f"ghcr.io/o/a@{D512}",
+        f"ghcr.io/o/a@{D512}",
+        f"ghcr.io/o/a@{D512}",
+        "ghcr.io",
+        "o/a",
+        None,
+        D512,
+    ),
+    (
+        f"{PATH_255}:{TAG_128}",
+        f"docker.io/{PATH_255}:{TAG_128}",
+        f"{PATH_255}:{TAG_128}",
+        "docker.io",
+        PATH_255,
+        TAG_128,
+        None,
+    ),
+    (
+        "a" * 63,
+        f"docker.io/library/{'a' * 63}:latest",
+        f"{'a' * 63}:latest",
+        "docker.io",
+        f"library/{'a' * 63}",
+        "latest",
+        None,
+    ),
+    (
+        f"sha256:{H64}",
+        f"docker.io/library/sha256:{H64}",
+        f"sha256:{H64}",
+        "docker.io",
+        "library/sha256",
+        H64,
+        None,
+    ),
 ]
 
 
@@ -86,8 +247,13 @@ NORMALISED = [
     ids=[row[0][:40] for row in NORMALISED],
 )
 def test_normalised_parse(
-    source: str, canonical: str, familiar: str, registry: str, path: str,
-    tag: str | None, digest: str | None,
+    source: str,
+    canonical: str,
+    familiar: str,
+    registry: str,
+    path: str,
+    tag: str | None,
+    digest: str | None,
 ) -> None:
     """Docker normalisation gives the canonical form, familiar form and each part."""
     ref = parse_reference(source)
@@ -107,49 +273,109 @@ INVALID = [
     ("Uppercase:tag", K.NAME_CONTAINS_UPPERCASE, (0, 1), "repository name must be lowercase"),
     ("docker.io/Foo", K.NAME_CONTAINS_UPPERCASE, (10, 11), "repository name must be lowercase"),
     ("foo/Bar", K.NAME_CONTAINS_UPPERCASE, (4, 5), "repository name must be lowercase"),
-    ("busybox\n", K.INVALID_REFERENCE_FORMAT, (7, 8),
-     "invalid reference format: invalid path component"),
+    (
+        "busybox\n",
+        K.INVALID_REFERENCE_FORMAT,
+        (7, 8),
+        "invalid reference format: invalid path component",
+    ),
     ("foo:tæg", K.INVALID_REFERENCE_FORMAT, (5, 6), "invalid reference format: invalid tag"),
-    ("foo___bar", K.INVALID_REFERENCE_FORMAT, (0, 9),
-     "invalid reference format: invalid path component"),
-    ("foo..bar", K.INVALID_REFERENCE_FORMAT, (0, 8),
-     "invalid reference format: invalid path component"),
-    ("-foo", K.INVALID_REFERENCE_FORMAT, (0, 4),
-     "invalid reference format: invalid path component"),
-    ("foo/", K.INVALID_REFERENCE_FORMAT, (4, 4),
-     "invalid reference format: invalid path component"),
-    ("a//b", K.INVALID_REFERENCE_FORMAT, (2, 2),
-     "invalid reference format: invalid path component"),
+    (
+        "foo___bar",
+        K.INVALID_REFERENCE_FORMAT,
+        (0, 9),
+        "invalid reference format: invalid path component",
+    ),
+    (
+        "foo..bar",
+        K.INVALID_REFERENCE_FORMAT,
+        (0, 8),
+        "invalid reference format: invalid path component",
+    ),
+    (
+        "-foo",
+        K.INVALID_REFERENCE_FORMAT,
+        (0, 4),
+        "invalid reference format: invalid path component",
+    ),
+    (
+        "foo/",
+        K.INVALID_REFERENCE_FORMAT,
+        (4, 4),
+        "invalid reference format: invalid path component",
+    ),
+    (
+        "a//b",
+        K.INVALID_REFERENCE_FORMAT,
+        (2, 2),
+        "invalid reference format: invalid path component",
+    ),
     ("foo:", K.INVALID_REFERENCE_FORMAT, (3, 4), "invalid reference format: invalid tag"),
     ("foo:-tag", K.INVALID_REFERENCE_FORMAT, (4, 8), "invalid reference format: invalid tag"),
-    (f"foo:{TAG_129}", K.INVALID_REFERENCE_FORMAT, (4, 133),
-     "invalid reference format: invalid tag"),
-    (PATH_256, K.NAME_TOO_LONG, (255, 256),
-     "repository name must not be more than 255 characters"),
-    (f"docker.io/{PATH_256}", K.NAME_TOO_LONG, (265, 266),
-     "repository name must not be more than 255 characters"),
-    ("foo@sha256:abc", K.INVALID_REFERENCE_FORMAT, (4, 14),
-     "invalid reference format: invalid digest"),
-    (f"foo@sha256:{'F' * 64}", K.DIGEST_INVALID_FORMAT, (11, 12),
-     "invalid digest format: hex must be lower-case"),
+    (
+        f"foo:{TAG_129}",
+        K.INVALID_REFERENCE_FORMAT,
+        (4, 133),
+        "invalid reference format: invalid tag",
+    ),
+    (PATH_256, K.NAME_TOO_LONG, (255, 256), "repository name must not be more than 255 characters"),
+    (
+        f"docker.io/{PATH_256}",
+        K.NAME_TOO_LONG,
+        (265, 266),
+        "repository name must not be more than 255 characters",
+    ),
+    (
+        "foo@sha256:abc",
+        K.INVALID_REFERENCE_FORMAT,
+        (4, 14),
+        "invalid reference format: invalid digest",
+    ),
+    (
+        f"foo@sha256:{'F' * 64}",
+        K.DIGEST_INVALID_FORMAT,
+        (11, 12),
+        "invalid digest format: hex must be lower-case",
+    ),
     (f"foo@sha256:{'a' * 65}", K.DIGEST_INVALID_LENGTH, (11, 76), "invalid digest length"),
     (f"foo@sha512:{'a' * 64}", K.DIGEST_INVALID_LENGTH, (11, 75), "invalid digest length"),
-    (f"foo@md5:{'a' * 32}", K.DIGEST_UNSUPPORTED, (4, 7),
-     "unsupported digest algorithm: 'md5' (supported: sha256, sha512)"),
+    (
+        f"foo@md5:{'a' * 32}",
+        K.DIGEST_UNSUPPORTED,
+        (4, 7),
+        "unsupported digest algorithm: 'md5' (supported: sha256, sha512)",
+    ),
     (f"foo@Sha256:{H64}", K.DIGEST_INVALID_FORMAT, (4, 75), "invalid digest format"),
-    ("[2001:db8::1]:5000", K.INVALID_REFERENCE_FORMAT, (9, 10),
-     "invalid reference format: invalid tag"),
-    ("foo_bar.com/x", K.INVALID_REFERENCE_FORMAT, (3, 4),
-     "invalid reference format: invalid domain"),
-    ("a" * 256, K.NAME_TOO_LONG, (247, 256),
-     "repository name must not be more than 255 characters"),
-    ("a" * 5000, K.INVALID_REFERENCE_FORMAT, (4096, 5000),
-     "invalid reference format: longer than 4096 characters"),
+    (
+        "[2001:db8::1]:5000",
+        K.INVALID_REFERENCE_FORMAT,
+        (9, 10),
+        "invalid reference format: invalid tag",
+    ),
+    (
+        "foo_bar.com/x",
+        K.INVALID_REFERENCE_FORMAT,
+        (3, 4),
+        "invalid reference format: invalid domain",
+    ),
+    (
+        "a" * 256,
+        K.NAME_TOO_LONG,
+        (247, 256),
+        "repository name must not be more than 255 characters",
+    ),
+    (
+        "a" * 5000,
+        K.INVALID_REFERENCE_FORMAT,
+        (4096, 5000),
+        "invalid reference format: longer than 4096 characters",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("source", "kind", "span", "message"), INVALID,
-                         ids=[repr(r[0][:30]) for r in INVALID])
+@pytest.mark.parametrize(
+    ("source", "kind", "span", "message"), INVALID, ids=[repr(r[0][:30]) for r in INVALID]
+)
 def test_invalid(source: str, kind: K, span: tuple[int, int], message: str) -> None:
     """Invalid input raises InvalidReference with the exact kind, span and message."""
     with pytest.raises(InvalidReference) as info:
@@ -195,8 +421,15 @@ def test_strict_rejects_non_canonical(source: str, detail: str) -> None:
     assert info.value.message == f"repository name must be canonical: {detail}"
 
 
-@pytest.mark.parametrize("source", ["docker.io/library/ubuntu:1", "gcr.io/a/b:c",
-                                    f"localhost:5000/x@{D256}", f"ghcr.io/o/a:v@{D256}"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "docker.io/library/ubuntu:1",
+        "gcr.io/a/b:c",
+        f"localhost:5000/x@{D256}",
+        f"ghcr.io/o/a:v@{D256}",
+    ],
+)
 def test_strict_accepts_canonical(source: str) -> None:
     """Canonical strings parse in strict mode to the same value as non-strict."""
     assert parse_reference(source, strict=True) == parse_reference(source)
@@ -222,7 +455,8 @@ def test_registry_parse() -> None:
     with pytest.raises(InvalidReference) as info:
         Registry.parse("https://ghcr.io")
     assert info.value.message == (
-        "invalid reference format: a registry is host[:port], without a scheme")
+        "invalid reference format: a registry is host[:port], without a scheme"
+    )
     assert info.value.span == (6, 7)
     with pytest.raises(InvalidReference) as info:
         Registry.parse("index.docker.io", strict=True)
@@ -261,14 +495,19 @@ def test_with_tag_and_with_digest_validate() -> None:
     repo = Repository.parse("ghcr.io/o/a")
     assert str(repo.with_tag("v1")) == "ghcr.io/o/a:v1"
     assert str(repo.with_digest(D512)) == f"ghcr.io/o/a@{D512}"
-    for bad, kind in [("", K.TAG_INVALID_FORMAT), (".x", K.TAG_INVALID_FORMAT),
-                      (TAG_129, K.TAG_INVALID_FORMAT)]:
+    for bad, kind in [
+        ("", K.TAG_INVALID_FORMAT),
+        (".x", K.TAG_INVALID_FORMAT),
+        (TAG_129, K.TAG_INVALID_FORMAT),
+    ]:
         with pytest.raises(InvalidReference) as info:
             repo.with_tag(bad)
         assert info.value.kind == kind
-    for bad, kind in [("sha256:xyz", K.DIGEST_INVALID_FORMAT),
-                      ("sha256:" + "a" * 37, K.DIGEST_INVALID_LENGTH),
-                      ("blake9:" + "a" * 64, K.DIGEST_UNSUPPORTED)]:
+    for bad, kind in [
+        ("sha256:xyz", K.DIGEST_INVALID_FORMAT),
+        ("sha256:" + "a" * 37, K.DIGEST_INVALID_LENGTH),
+        ("blake9:" + "a" * 64, K.DIGEST_UNSUPPORTED),
+    ]:
         with pytest.raises(InvalidReference) as info:
             repo.with_digest(bad)
         assert info.value.kind == kind
@@ -315,8 +554,14 @@ def test_values_are_frozen_slotted_and_weakrefable() -> None:
     tag = parse_reference("ghcr.io/o/a:v1")
     digest = parse_reference(f"ghcr.io/o/a:v1@{D256}")
     assert isinstance(tag, Tag) and isinstance(digest, Digest)
-    for value, attr in [(tag.registry, "name"), (tag.repository, "path"), (tag, "tag"),
-                        (digest, "digest"), (digest, "tag"), (tag, "other")]:
+    for value, attr in [
+        (tag.registry, "name"),
+        (tag.repository, "path"),
+        (tag, "tag"),
+        (digest, "digest"),
+        (digest, "tag"),
+        (tag, "other"),
+    ]:
         with pytest.raises(AttributeError):
             setattr(value, attr, "x")
         with pytest.raises(AttributeError):
@@ -348,19 +593,26 @@ def test_repr_is_the_attrs_style_repr() -> None:
     digest = parse_reference(f"a:v1@{D256}")
     assert repr(digest) == (
         "Digest(repository=Repository(registry=Registry(name='docker.io'), "
-        f"path='library/a'), digest='{D256}', tag='v1')")
+        f"path='library/a'), digest='{D256}', tag='v1')"
+    )
     assert repr(parse_reference("ubuntu")) == (
         "Tag(repository=Repository(registry=Registry(name='docker.io'), "
-        "path='library/ubuntu'), tag='latest')")
+        "path='library/ubuntu'), tag='latest')"
+    )
     assert repr(Digest(Repository(Registry("r.io"), "p"), D256)) == (
         f"Digest(repository=Repository(registry=Registry(name='r.io'), path='p'), "
-        f"digest='{D256}', tag=None)")
+        f"digest='{D256}', tag=None)"
+    )
 
 
 def test_pickle_round_trips_every_field() -> None:
     """Pickling keeps every field, including a Digest's tag, at every protocol."""
-    values = [Registry("ghcr.io"), Repository.parse("ghcr.io/o/a"),
-              parse_reference("ghcr.io/o/a:v1"), parse_reference(f"ghcr.io/o/a:v1@{D256}")]
+    values = [
+        Registry("ghcr.io"),
+        Repository.parse("ghcr.io/o/a"),
+        parse_reference("ghcr.io/o/a:v1"),
+        parse_reference(f"ghcr.io/o/a:v1@{D256}"),
+    ]
     for proto in range(pickle.HIGHEST_PROTOCOL + 1):
         for value in values:
             back = pickle.loads(pickle.dumps(value, protocol=proto))
@@ -384,9 +636,10 @@ def test_errors_show_their_public_module_without_importing_it() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, registry_sdk.name as n; "
-            "print(n.InvalidReference.__module__, n.ReferenceErrorKind.__module__, "
-            "'registry_sdk.errors' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys, registry_sdk.name as n; "
+        "print(n.InvalidReference.__module__, n.ReferenceErrorKind.__module__, "
+        "'registry_sdk.errors' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["registry_sdk.errors", "registry_sdk.errors", "False"]

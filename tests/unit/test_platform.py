@@ -57,26 +57,35 @@ VALID = {
     "armel": (P("arm", "linux", variant="v6"), "linux/arm/v6"),
     "i386": (P("386", "linux"), "linux/386"),
     # the os part's version and features
-    "windows(10.0.17763)/amd64": (P("amd64", "windows", "10.0.17763"),
-                                  "windows(10.0.17763)/amd64"),
+    "windows(10.0.17763)/amd64": (P("amd64", "windows", "10.0.17763"), "windows(10.0.17763)/amd64"),
     "windows()/amd64": (P("amd64", "windows"), "windows/amd64"),
-    "windows(10.0.17763+win32k)/amd64": (P("amd64", "windows", "10.0.17763", ("win32k",)),
-                                         "windows(10.0.17763+win32k)/amd64"),
-    "linux(+gpu+simd)/amd64": (P("amd64", "linux", os_features=("gpu", "simd")),
-                               "linux(+gpu+simd)/amd64"),
-    "linux(+unsorted+erofs)/amd64": (P("amd64", "linux", os_features=("erofs", "unsorted")),
-                                     "linux(+erofs+unsorted)/amd64"),
-    "linux(+gpu+gpu)/amd64": (P("amd64", "linux", os_features=("gpu",)),
-                              "linux(+gpu)/amd64"),
-    "windows(10.0.17763%2Bbuild.42)/amd64": (P("amd64", "windows", "10.0.17763+build.42"),
-                                             "windows(10.0.17763%2Bbuild.42)/amd64"),
-    "windows(50%25done)/amd64": (P("amd64", "windows", "50%done"),
-                                 "windows(50%25done)/amd64"),
-    "windows(1.0%28beta%29)/amd64": (P("amd64", "windows", "1.0(beta)"),
-                                     "windows(1.0%28beta%29)/amd64"),
+    "windows(10.0.17763+win32k)/amd64": (
+        P("amd64", "windows", "10.0.17763", ("win32k",)),
+        "windows(10.0.17763+win32k)/amd64",
+    ),
+    "linux(+gpu+simd)/amd64": (
+        P("amd64", "linux", os_features=("gpu", "simd")),
+        "linux(+gpu+simd)/amd64",
+    ),
+    "linux(+unsorted+erofs)/amd64": (
+        P("amd64", "linux", os_features=("erofs", "unsorted")),
+        "linux(+erofs+unsorted)/amd64",
+    ),
+    "linux(+gpu+gpu)/amd64": (P("amd64", "linux", os_features=("gpu",)), "linux(+gpu)/amd64"),
+    "windows(10.0.17763%2Bbuild.42)/amd64": (
+        P("amd64", "windows", "10.0.17763+build.42"),
+        "windows(10.0.17763%2Bbuild.42)/amd64",
+    ),
+    "windows(50%25done)/amd64": (P("amd64", "windows", "50%done"), "windows(50%25done)/amd64"),
+    "windows(1.0%28beta%29)/amd64": (
+        P("amd64", "windows", "1.0(beta)"),
+        "windows(1.0%28beta%29)/amd64",
+    ),
     "windows(a%2Fb)/amd64": (P("amd64", "windows", "a/b"), "windows(a%2Fb)/amd64"),
-    "linux(+feat%2Bv2)/amd64": (P("amd64", "linux", os_features=("feat+v2",)),
-                                "linux(+feat%2Bv2)/amd64"),
+    "linux(+feat%2Bv2)/amd64": (
+        P("amd64", "linux", os_features=("feat+v2",)),
+        "linux(+feat%2Bv2)/amd64",
+    ),
 }
 
 # specifier -> the exact message
@@ -85,8 +94,9 @@ INVALID = {
     "/linux/arm": "invalid platform '/linux/arm': '' is not an os[(version[+feature...])] part",
     "linux/arm/": "invalid platform 'linux/arm/': '' is not a valid architecture or variant",
     "linux//v7": "invalid platform 'linux//v7': '' is not a valid architecture or variant",
-    "linux /arm": ("invalid platform 'linux /arm': 'linux ' is not an "
-                   "os[(version[+feature...])] part"),
+    "linux /arm": (
+        "invalid platform 'linux /arm': 'linux ' is not an os[(version[+feature...])] part"
+    ),
     "linux/&arm": "invalid platform 'linux/&arm': '&arm' is not a valid architecture or variant",
     "linux/arm/foo/bar": "invalid platform 'linux/arm/foo/bar': more than three parts",
     "linux/arm/v7/": "invalid platform 'linux/arm/v7/': '' is not a valid architecture or variant",
@@ -94,18 +104,23 @@ INVALID = {
     "linux/*": "invalid platform 'linux/*': wildcards are not supported",
     "toaster": "invalid platform 'toaster': not a known operating system or architecture",
     "amd64(1.0)": "invalid platform 'amd64(1.0)': not a known operating system or architecture",
-    "windows(10.0/amd64": ("invalid platform 'windows(10.0/amd64': 'windows(10.0' is not an "
-                           "os[(version[+feature...])] part"),
-    "linux(+)/amd64": ("invalid platform 'linux(+)/amd64': 'linux(+)' is not an "
-                       "os[(version[+feature...])] part"),
+    "windows(10.0/amd64": (
+        "invalid platform 'windows(10.0/amd64': 'windows(10.0' is not an "
+        "os[(version[+feature...])] part"
+    ),
+    "linux(+)/amd64": (
+        "invalid platform 'linux(+)/amd64': 'linux(+)' is not an os[(version[+feature...])] part"
+    ),
     "windows(%zz)/amd64": "invalid platform 'windows(%zz)/amd64': bad percent escape in '%zz'",
-    "linux/arm(v7)": ("invalid platform 'linux/arm(v7)': 'arm(v7)' is not a valid "
-                      "architecture or variant"),
+    "linux/arm(v7)": (
+        "invalid platform 'linux/arm(v7)': 'arm(v7)' is not a valid architecture or variant"
+    ),
 }
 
 
-@pytest.mark.parametrize(("source", "platform", "text"),
-                         [(k, *v) for k, v in VALID.items()], ids=list(VALID))
+@pytest.mark.parametrize(
+    ("source", "platform", "text"), [(k, *v) for k, v in VALID.items()], ids=list(VALID)
+)
 def test_parse_and_format(source: str, platform: Platform, text: str) -> None:
     """Each specifier parses to the normalised platform and prints containerd's format."""
     got = Platform.parse(source)
@@ -142,12 +157,14 @@ MACHINES = {
 
 @pytest.mark.parametrize(("machine", "expected"), list(MACHINES.items()), ids=list(MACHINES))
 def test_an_os_alone_takes_the_host_architecture(
-        monkeypatch: pytest.MonkeyPatch, machine: str, expected: Platform) -> None:
+    monkeypatch: pytest.MonkeyPatch, machine: str, expected: Platform
+) -> None:
     """`linux` is linux on this machine's architecture, normalised."""
     monkeypatch.setattr(host, "machine", lambda: machine)
     assert Platform.parse("linux") == expected
     assert Platform.parse("Windows(10.0.17763)") == P(
-        expected.architecture, "windows", "10.0.17763", variant=expected.variant)
+        expected.architecture, "windows", "10.0.17763", variant=expected.variant
+    )
     assert Platform.parse("macOS").os == "darwin"
 
 
@@ -193,8 +210,9 @@ MATCHES = [
 ]
 
 
-@pytest.mark.parametrize(("candidate", "wanted", "expected"), MATCHES,
-                         ids=[f"{c!s}~{w}" for c, w, _ in MATCHES])
+@pytest.mark.parametrize(
+    ("candidate", "wanted", "expected"), MATCHES, ids=[f"{c!s}~{w}" for c, w, _ in MATCHES]
+)
 def test_matches(candidate: Platform, wanted: str, expected: bool) -> None:
     """containerd's exact matcher, given a specifier or a Platform."""
     assert candidate.matches(wanted) is expected
@@ -210,27 +228,52 @@ def test_as_platform() -> None:
         as_platform("linux/")
 
 
-def _child(arch: str | None, os: str = "linux", media_type: str = OCI_MANIFEST,
-           variant: str | None = None, **annotations: str) -> Descriptor:
+def _child(
+    arch: str | None,
+    os: str = "linux",
+    media_type: str = OCI_MANIFEST,
+    variant: str | None = None,
+    **annotations: str,
+) -> Descriptor:
     platform = P(arch, os, variant=variant) if arch else None
-    return Descriptor(media_type, f"sha256:{arch}{os}{variant}{len(annotations)}", 1,
-                      annotations=annotations, platform=platform)
+    return Descriptor(
+        media_type,
+        f"sha256:{arch}{os}{variant}{len(annotations)}",
+        1,
+        annotations=annotations,
+        platform=platform,
+    )
 
 
 AMD64 = _child("amd64")
 ARM64 = _child("arm64", variant="v8")
 ARM_V7 = _child("arm", variant="v7", media_type=DOCKER_MANIFEST)
 AMD64_AGAIN = _child("amd64")
-ATTESTATION = Descriptor(OCI_MANIFEST, "sha256:att", 1, annotations={
-    "vnd.docker.reference.type": "attestation-manifest",
-    "vnd.docker.reference.digest": AMD64.digest}, platform=P("unknown", "unknown"))
+ATTESTATION = Descriptor(
+    OCI_MANIFEST,
+    "sha256:att",
+    1,
+    annotations={
+        "vnd.docker.reference.type": "attestation-manifest",
+        "vnd.docker.reference.digest": AMD64.digest,
+    },
+    platform=P("unknown", "unknown"),
+)
 UNKNOWN = _child("unknown", os="unknown")
 NESTED = _child("s390x", media_type=OCI_INDEX)
 NO_PLATFORM = _child(None)
-ANNOTATED_AMD64 = Descriptor(OCI_MANIFEST, "sha256:annotated", 1, annotations={
-    "vnd.docker.reference.type": "attestation-manifest"}, platform=P("amd64", "linux"))
-INDEX = ImageIndex(2, (NO_PLATFORM, ATTESTATION, ANNOTATED_AMD64, UNKNOWN, NESTED, AMD64,
-                       ARM64, AMD64_AGAIN, ARM_V7), OCI_INDEX)
+ANNOTATED_AMD64 = Descriptor(
+    OCI_MANIFEST,
+    "sha256:annotated",
+    1,
+    annotations={"vnd.docker.reference.type": "attestation-manifest"},
+    platform=P("amd64", "linux"),
+)
+INDEX = ImageIndex(
+    2,
+    (NO_PLATFORM, ATTESTATION, ANNOTATED_AMD64, UNKNOWN, NESTED, AMD64, ARM64, AMD64_AGAIN, ARM_V7),
+    OCI_INDEX,
+)
 
 SELECT = {
     "linux/amd64": AMD64,
@@ -254,8 +297,12 @@ def test_select_first_matching_image(wanted: str, expected: Descriptor | None) -
 
 def test_platforms_lists_the_selectable_children() -> None:
     """platforms lists what select() can choose, in index order."""
-    assert INDEX.platforms == (P("amd64", "linux"), P("arm64", "linux", variant="v8"),
-                               P("amd64", "linux"), P("arm", "linux", variant="v7"))
+    assert INDEX.platforms == (
+        P("amd64", "linux"),
+        P("arm64", "linux", variant="v8"),
+        P("amd64", "linux"),
+        P("arm", "linux", variant="v7"),
+    )
     assert ImageIndex(2).platforms == ()
 
 
@@ -263,15 +310,19 @@ def test_no_matching_platform_lists_what_exists() -> None:
     """NoMatchingPlatform is a LookupError naming the wanted and available platforms."""
     wanted = Platform.parse("linux/riscv64")
     exc = NoMatchingPlatform(wanted=wanted, available=INDEX.platforms, digest="sha256:i")
-    assert str(exc) == ("index sha256:i has no image for linux/riscv64; available: "
-                        "linux/amd64, linux/arm64, linux/amd64, linux/arm/v7")
+    assert str(exc) == (
+        "index sha256:i has no image for linux/riscv64; available: "
+        "linux/amd64, linux/arm64, linux/amd64, linux/arm/v7"
+    )
     assert isinstance(exc, LookupError)
     assert str(NoMatchingPlatform(wanted=None, available=(P("amd64", "linux"),))) == (
         "the index has several platforms and none was chosen (pass platform= or "
-        "--platform); available: linux/amd64")
+        "--platform); available: linux/amd64"
+    )
     assert str(NoMatchingPlatform(wanted=None)) == "the index has no image of any platform"
     assert str(NoMatchingPlatform(wanted=wanted)) == (
-        "the index has no image for linux/riscv64; available: none")
+        "the index has no image for linux/riscv64; available: none"
+    )
     copy = pickle.loads(pickle.dumps(exc))
     assert (type(copy), str(copy), vars(copy)) == (type(exc), str(exc), vars(exc))
 
@@ -281,5 +332,8 @@ def test_invalid_platform_pickles() -> None:
     with pytest.raises(InvalidPlatform) as info:
         Platform.parse("linux/&")
     copy = pickle.loads(pickle.dumps(info.value))
-    assert (type(copy), str(copy), vars(copy)) == (InvalidPlatform, str(info.value),
-                                                  vars(info.value))
+    assert (type(copy), str(copy), vars(copy)) == (
+        InvalidPlatform,
+        str(info.value),
+        vars(info.value),
+    )

@@ -25,9 +25,19 @@ from registry_sdk.progress import ProgressAction, ProgressEvent
 from registry_sdk.transport import Transport
 
 
-@pytest.mark.parametrize(("value", "held"), [
-    ("0-0", 1), ("bytes=0-1023", 1024), ("0-99", 100), (None, None), ("", None),
-    ("garbage", None), ("0-", None), ("bytes=0-x", None)])
+@pytest.mark.parametrize(
+    ("value", "held"),
+    [
+        ("0-0", 1),
+        ("bytes=0-1023", 1024),
+        ("0-99", 100),
+        (None, None),
+        ("", None),
+        ("garbage", None),
+        ("0-", None),
+        ("bytes=0-x", None),
+    ],
+)
 def test_parse_range(value: str | None, held: int | None) -> None:
     assert _upload._parse_range(value) == held
 
@@ -45,9 +55,13 @@ def test_sources(tmp_path: Path) -> None:
     path = tmp_path / "f"
     path.write_bytes(b"hello world")
     expected = ("sha256:" + hashlib.sha256(b"hello world").hexdigest(), 11)
-    for source, rereadable in [(b"hello world", True), (path, True), (str(path), True),
-                               (io.BytesIO(b"hello world"), True),
-                               (iter([b"hello", b" world"]), False)]:
+    for source, rereadable in [
+        (b"hello world", True),
+        (path, True),
+        (str(path), True),
+        (io.BytesIO(b"hello world"), True),
+        (iter([b"hello", b" world"]), False),
+    ]:
         src = _sources._Source(source)  # type: ignore[arg-type]
         assert src.rereadable is rereadable
         if rereadable:
@@ -105,11 +119,14 @@ def test_resolve_location() -> None:
     t = Transport("127.0.0.1:5000")
     base = "http://127.0.0.1:5000/v2/a/blobs/uploads/"
     assert _upload.resolve_location(t, base, "/v2/a/blobs/uploads/u?_state=s") == (
-        "https://127.0.0.1:5000/v2/a/blobs/uploads/u?_state=s")
+        "https://127.0.0.1:5000/v2/a/blobs/uploads/u?_state=s"
+    )
     assert _upload.resolve_location(t, base, "u2") == (
-        "https://127.0.0.1:5000/v2/a/blobs/uploads/u2")
+        "https://127.0.0.1:5000/v2/a/blobs/uploads/u2"
+    )
     assert _upload.resolve_location(t, base, "https://storage.example/up?sig=1") == (
-        "https://storage.example/up?sig=1")
+        "https://storage.example/up?sig=1"
+    )
 
 
 class RecordingPool:
@@ -128,24 +145,27 @@ def test_another_host_never_gets_credentials() -> None:
     """An upload location on another host is sent to with no Authorization (rule 1)."""
     pool = RecordingPool()
     t = Transport("127.0.0.1:5000", Bearer("tok-SECRET"), pool=pool)  # type: ignore[arg-type]
-    _upload._request(t, "PATCH", "https://storage.example/up?sig=x", scopes=(),
-                   body=b"data")
+    _upload._request(t, "PATCH", "https://storage.example/up?sig=x", scopes=(), body=b"data")
     assert [url for url, _ in pool.sent] == ["https://storage.example/up?sig=x"]
     assert "Authorization" not in pool.sent[0][1]
 
 
 def test_with_digest() -> None:
     assert _upload._with_digest("https://r/u?_state=x", "sha256:ab") == (
-        "https://r/u?_state=x&digest=sha256%3Aab")
+        "https://r/u?_state=x&digest=sha256%3Aab"
+    )
     assert _upload._with_digest("https://r/u", "sha256:ab") == "https://r/u?digest=sha256%3Aab"
 
 
-@pytest.mark.parametrize("error", [
-    UploadError("upload failed", repository="r/a", digest="sha256:00"),
-    MissingReferences(repository="r/a", missing=("sha256:01", "sha256:02")),
-    UnsupportedOperation("no", operation="delete tag", registry="r", use_instead="r/a@x"),
-    ConcurrentUpdate("kept changing", reference="r/a:sha256-00"),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        UploadError("upload failed", repository="r/a", digest="sha256:00"),
+        MissingReferences(repository="r/a", missing=("sha256:01", "sha256:02")),
+        UnsupportedOperation("no", operation="delete tag", registry="r", use_instead="r/a@x"),
+        ConcurrentUpdate("kept changing", reference="r/a:sha256-00"),
+    ],
+)
 def test_new_errors_pickle_with_their_data(error: Exception) -> None:
     again = pickle.loads(pickle.dumps(error))
     assert type(again) is type(error) and str(again) == str(error)
@@ -161,14 +181,17 @@ def test_progress_event_action_is_a_str_enum() -> None:
     event = ProgressEvent("sha256:00", 1, 2, "upload")
     assert event.action is ProgressAction.UPLOAD
     assert str(event.action) == "upload"
-    assert {a.value for a in ProgressAction} == {"download", "upload", "mount", "skip",
-                                                 "manifest"}
+    assert {a.value for a in ProgressAction} == {"download", "upload", "mount", "skip", "manifest"}
 
 
 def test_manifest_bytes_without_media_type_are_refused() -> None:
     with pytest.raises(InvalidResponse, match="media type"):
-        _write._resolve(b'{"schemaVersion":2,"config":{"mediaType":"x","digest":"sha256:'
-                        + b"0" * 64 + b'","size":1}}', None)
+        _write._resolve(
+            b'{"schemaVersion":2,"config":{"mediaType":"x","digest":"sha256:'
+            + b"0" * 64
+            + b'","size":1}}',
+            None,
+        )
     with pytest.raises(InvalidResponse):
         _write._resolve(b"[]", OCI_MANIFEST)
 
@@ -184,8 +207,12 @@ def test_a_model_is_serialised_once_and_round_trips() -> None:
 
 def test_references_skip_foreign_layers() -> None:
     config = Descriptor("c", "sha256:" + "0" * 64, 1)
-    foreign = Descriptor("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
-                         "sha256:" + "1" * 64, 1, urls=("https://example/layer",))
+    foreign = Descriptor(
+        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+        "sha256:" + "1" * 64,
+        1,
+        urls=("https://example/layer",),
+    )
     normal = Descriptor("l", "sha256:" + "2" * 64, 1)
     refs = _write._references(ImageManifest(2, config, (foreign, normal, normal)))
     assert refs == [("blobs", config.digest), ("blobs", normal.digest)]
@@ -211,8 +238,7 @@ def _stream_bytes(stream: _sources._Stream, offset: int) -> bytes:
 
 
 @pytest.mark.parametrize("kind", ["path", "file", "bytes"])
-def test_stream_resumes_from_any_offset_hashing_each_byte_once(tmp_path: Path,
-                                                               kind: str) -> None:
+def test_stream_resumes_from_any_offset_hashing_each_byte_once(tmp_path: Path, kind: str) -> None:
     """A streamed body broken after two pieces starts again below what was read: the
     bytes from that offset are sent, and the digest is still that of the whole."""
     data = bytes(range(256)) * (5 * 4096) + b"tail"  # 5 MiB + 4
@@ -222,12 +248,13 @@ def test_stream_resumes_from_any_offset_hashing_each_byte_once(tmp_path: Path,
     if kind == "file":
         source = io.BytesIO(b"xx" + data)
         source.seek(2)  # a file is sent from where it stands
-    stream = _sources._Stream(_sources._Source(source), len(data), "sha256",
-                           hashing=kind != "bytes")
+    stream = _sources._Stream(
+        _sources._Source(source), len(data), "sha256", hashing=kind != "bytes"
+    )
     body = stream.body(0)
     first = bytes(next(body)) + bytes(next(body))
     stream.stop()
-    assert first == data[:len(first)]
+    assert first == data[: len(first)]
     held = len(first) - 12345
     assert _stream_bytes(stream, held) == data[held:]
     assert stream.read_size == len(data)

@@ -14,8 +14,10 @@ VALID = [
     ("repository:localhost:5000/a:pull", ("repository", "localhost:5000/a", ("pull",))),
     ("registry:catalog:*", ("registry", "catalog", ("*",))),
     ("repository(plugin):a:pull", ("repository(plugin)", "a", ("pull",))),
-    ("repository:a:delete,push,pull,custom", ("repository", "a",
-                                             ("pull", "push", "delete", "custom"))),
+    (
+        "repository:a:delete,push,pull,custom",
+        ("repository", "a", ("pull", "push", "delete", "custom")),
+    ),
 ]
 
 
@@ -52,11 +54,13 @@ def test_builders_and_merge() -> None:
     """Builders give the wire form; scopes for one resource merge by union."""
     assert str(Scope.repository("a", Action.PUSH)) == "repository:a:push"
     assert str(Scope.catalog()) == "registry:catalog:*"
-    merged = merge_scopes([Scope.repository("a"), Scope.repository("b"),
-                           Scope.repository("a", "push")])
+    merged = merge_scopes(
+        [Scope.repository("a"), Scope.repository("b"), Scope.repository("a", "push")]
+    )
     assert [str(s) for s in merged] == ["repository:a:pull,push", "repository:b:pull"]
     assert parse_scopes("repository:a:pull repository:a:push") == (
-        Scope.repository("a", "pull", "push"),)
+        Scope.repository("a", "pull", "push"),
+    )
     with pytest.raises(ValueError, match="different resources"):
         Scope.repository("a").union(Scope.repository("b"))
 

@@ -22,8 +22,9 @@ def test_scanner_sees_leaking_exceptions_and_logs(secret_scanner: SecretScanner)
         scanner.uninstall()
     leaks = scanner.leaks()
     assert leaks[0] == "log: token tok-SECRET-2"
-    assert all(leak.startswith("CredentialsError: chain[0]") or "traceback" in leak
-               for leak in leaks[1:])
+    assert all(
+        leak.startswith("CredentialsError: chain[0]") or "traceback" in leak for leak in leaks[1:]
+    )
     assert len(leaks) > 2
     assert len(scanner.errors) == 2
     # The session-wide scanner saw the planted leaks too; take them back out.

@@ -38,52 +38,75 @@ def test_validate_realm(realm: str, registry: str, problem: str | None) -> None:
 
 def test_token_get_builds_query_and_basic_only_with_credentials() -> None:
     """GET keeps the realm's query, repeats scope, adds service and account."""
-    req = T.token_get("https://a.example/token?x=1&scope=old", "svc",
-                      ["repository:a:pull", "repository:b:pull,push"],
-                      username="u", password="p-SECRET")
+    req = T.token_get(
+        "https://a.example/token?x=1&scope=old",
+        "svc",
+        ["repository:a:pull", "repository:b:pull,push"],
+        username="u",
+        password="p-SECRET",
+    )
     query = parse_qs(urlsplit(req.url).query)
-    assert query == {"x": ["1"], "service": ["svc"], "account": ["u"],
-                     "scope": ["repository:a:pull", "repository:b:pull,push"]}
-    assert dict(req.headers)["Authorization"] == "Basic " + base64.b64encode(
-        b"u:p-SECRET").decode()
+    assert query == {
+        "x": ["1"],
+        "service": ["svc"],
+        "account": ["u"],
+        "scope": ["repository:a:pull", "repository:b:pull,push"],
+    }
+    assert dict(req.headers)["Authorization"] == "Basic " + base64.b64encode(b"u:p-SECRET").decode()
     assert dict(T.token_get("https://a.example/t", None, []).headers) == {}
 
 
 def test_token_post_refresh_and_password_grants() -> None:
     """OAuth2 POST: refresh_token grant, or password grant asking for offline access."""
-    req = T.token_post("https://a.example/t", "svc", ["repository:a:pull"],
-                       refresh_token="r-SECRET")
+    req = T.token_post(
+        "https://a.example/t", "svc", ["repository:a:pull"], refresh_token="r-SECRET"
+    )
     assert req.body is not None
     form = parse_qs(req.body.decode())
-    assert form == {"grant_type": ["refresh_token"], "client_id": ["registry-sdk"],
-                    "service": ["svc"], "refresh_token": ["r-SECRET"],
-                    "scope": ["repository:a:pull"]}
-    form = parse_qs((T.token_post("https://a/t", None, ["s"], username="u", password="p")
-                     .body or b"").decode())
+    assert form == {
+        "grant_type": ["refresh_token"],
+        "client_id": ["registry-sdk"],
+        "service": ["svc"],
+        "refresh_token": ["r-SECRET"],
+        "scope": ["repository:a:pull"],
+    }
+    form = parse_qs(
+        (T.token_post("https://a/t", None, ["s"], username="u", password="p").body or b"").decode()
+    )
     assert form["grant_type"] == ["password"] and form["access_type"] == ["offline"]
 
 
-@pytest.mark.parametrize(("body", "value", "lifetime", "refresh"), [
-    (b'{"token":"t1"}', "t1", 60, ""),
-    (b'{"access_token":"a","token":"t","expires_in":300}', "a", 300, ""),
-    (b'{"token":"t","expires_in":10}', "t", 60, ""),
-    (b'{"token":"t","expires_in":"x","refresh_token":"r"}', "t", 60, "r"),
-])
+@pytest.mark.parametrize(
+    ("body", "value", "lifetime", "refresh"),
+    [
+        (b'{"token":"t1"}', "t1", 60, ""),
+        (b'{"access_token":"a","token":"t","expires_in":300}', "a", 300, ""),
+        (b'{"token":"t","expires_in":10}', "t", 60, ""),
+        (b'{"token":"t","expires_in":"x","refresh_token":"r"}', "t", 60, "r"),
+    ],
+)
 def test_parse_token_response(body: bytes, value: str, lifetime: int, refresh: str) -> None:
     """access_token wins; expires_in defaults to and is at least 60; refresh kept."""
     token = T.parse_token_response(body, realm="https://a/t", registry="r", now=1000.0)
     assert (token.value, token.expires_at, token.refresh_token) == (
-        value, 1000.0 + lifetime, refresh)
+        value,
+        1000.0 + lifetime,
+        refresh,
+    )
     assert "t" not in repr(token).replace("Token", "").replace("expires_at", "").replace(
-        "refresh", "")
+        "refresh", ""
+    )
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    (b"<html>SECRET-page</html>", "token response is not JSON"),
-    (b"[]", "token response is not a JSON object"),
-    (b'{"refresh_token":"SECRET"}', "token server did not include a token in its response"),
-    (b'{"token":"' + b"x" * 70000 + b'"}', "token response too large"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"<html>SECRET-page</html>", "token response is not JSON"),
+        (b"[]", "token response is not a JSON object"),
+        (b'{"refresh_token":"SECRET"}', "token server did not include a token in its response"),
+        (b'{"token":"' + b"x" * 70000 + b'"}', "token response too large"),
+    ],
+)
 def test_bad_token_responses_never_echo_the_body(body: bytes, message: str) -> None:
     """Bad token responses raise TokenExchangeError without the body."""
     with pytest.raises(TokenExchangeError) as info:
@@ -112,9 +135,18 @@ def test_cache_expiry_and_invalidation() -> None:
     assert cache.lock(key) is cache.lock(key)
 
 
-@pytest.mark.parametrize(("host", "loopback"), [
-    ("localhost", True), ("127.0.0.1", True), ("127.1.2.3", True), ("[::1]", True),
-    ("app.localhost", True), ("10.0.0.1", False), ("registry.example", False)])
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("localhost", True),
+        ("127.0.0.1", True),
+        ("127.1.2.3", True),
+        ("[::1]", True),
+        ("app.localhost", True),
+        ("10.0.0.1", False),
+        ("registry.example", False),
+    ],
+)
 def test_is_loopback_host(host: str, loopback: bool) -> None:
     """Loopback names and addresses (IPv4 /8, IPv6, *.localhost)."""
     assert T.is_loopback_host(host) is loopback

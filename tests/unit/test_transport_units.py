@@ -26,17 +26,20 @@ def test_scope_for_request(method: str, url: str, scope: str | None) -> None:
     assert (str(got) if got else None) == scope
 
 
-@pytest.mark.parametrize(("host", "port", "no_proxy", "bypass"), [
-    ("r.example", 443, "", False),
-    ("r.example", 443, "*", True),
-    ("r.example", 443, "r.example", True),
-    ("a.r.example", 443, ".r.example", True),
-    ("a.r.example", 443, "r.example", True),
-    ("xr.example", 443, "r.example", False),
-    ("r.example", 5000, "r.example:5000", True),
-    ("r.example", 443, "r.example:5000", False),
-    ("127.0.0.1", 5000, "localhost, 127.0.0.1", True),
-])
+@pytest.mark.parametrize(
+    ("host", "port", "no_proxy", "bypass"),
+    [
+        ("r.example", 443, "", False),
+        ("r.example", 443, "*", True),
+        ("r.example", 443, "r.example", True),
+        ("a.r.example", 443, ".r.example", True),
+        ("a.r.example", 443, "r.example", True),
+        ("xr.example", 443, "r.example", False),
+        ("r.example", 5000, "r.example:5000", True),
+        ("r.example", 443, "r.example:5000", False),
+        ("127.0.0.1", 5000, "localhost, 127.0.0.1", True),
+    ],
+)
 def test_no_proxy(host: str, port: int, no_proxy: str, bypass: bool) -> None:
     """NO_PROXY: `*`, hosts, domain suffixes and host:port entries."""
     assert bypassed_by_no_proxy(host, port, no_proxy) is bypass
@@ -69,8 +72,12 @@ def test_plain_http_to_non_loopback_only_when_insecure() -> None:
     with pytest.raises(SecurityError):
         strict.request("GET", "http://registry.example:5000/v2/")
     assert pool.sent == []
-    allowed = Transport("registry.example:5000", Bearer("tok-SECRET"), pool=pool,  # type: ignore[arg-type]
-                        insecure=True)
+    allowed = Transport(
+        "registry.example:5000",
+        Bearer("tok-SECRET"),
+        pool=pool,  # type: ignore[arg-type]
+        insecure=True,
+    )
     assert allowed.url("/v2/") == "http://registry.example:5000/v2/"
     assert allowed.request("GET", allowed.url("/v2/")).status == 200
     assert pool.sent[0][:2] == ("GET", "http://registry.example:5000/v2/")
@@ -84,23 +91,27 @@ def test_refusal_messages_never_show_a_userinfo_password() -> None:
     from registry_sdk.transport import Transport
 
     t = Transport("registry.example:5000", pool=RecordingPool())  # type: ignore[arg-type]
-    for url, allow in (("http://user:pw-SECRET@storage.example/up", True),
-                       ("https://user:pw-SECRET@other.example/v2/", False)):
+    for url, allow in (
+        ("http://user:pw-SECRET@storage.example/up", True),
+        ("https://user:pw-SECRET@other.example/v2/", False),
+    ):
         with pytest.raises(SecurityError) as info:
             t.request("GET", url, allow_other_host=allow)
         assert "SECRET" not in str(info.value) and "SECRET" not in info.value.url
 
 
-@pytest.mark.parametrize(("url", "direct"), [
-    ("http://localhost:5000/v2/", True),
-    ("http://127.0.0.1:5000/v2/", True),
-    ("http://[::1]:5000/v2/", True),
-    ("http://registry.localhost/v2/", True),
-    ("http://10.1.2.3:5000/v2/", True),      # NO_PROXY=10.0.0.0/8
-    ("http://registry.example/v2/", False),
-])
-def test_loopback_is_never_proxied(url: str, direct: bool,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("url", "direct"),
+    [
+        ("http://localhost:5000/v2/", True),
+        ("http://127.0.0.1:5000/v2/", True),
+        ("http://[::1]:5000/v2/", True),
+        ("http://registry.localhost/v2/", True),
+        ("http://10.1.2.3:5000/v2/", True),  # NO_PROXY=10.0.0.0/8
+        ("http://registry.example/v2/", False),
+    ],
+)
+def test_loopback_is_never_proxied(url: str, direct: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """Credentials for a registry on this machine never go to HTTP_PROXY (rule 2), and
     NO_PROXY takes CIDR entries, as docker and Go do."""
     import urllib3
