@@ -33,7 +33,6 @@ import json
 import os
 import secrets
 import shutil
-import ssl
 import statistics
 import subprocess
 import sys
@@ -95,31 +94,17 @@ class Registries:
     """Two token-auth TLS registries (A and B), each with its own token server."""
 
     def __init__(self, root: Path) -> None:
-        import trustme
-        from tests.support.registry import TLS, start_registry
-        from tests.support.token_server import USERS, TokenServer
+        from tests.support.stack import TLSFiles, token_stack
+        from tests.support.token_server import USERS
 
         self.user, self.password = "alice", USERS["alice"]
-        ca = trustme.CA()
-        cert = ca.issue_cert("127.0.0.1", "localhost")
-        (root / "tls").mkdir(parents=True)
-        for name, pem in (
-            ("cert.pem", cert.cert_chain_pems[0]),
-            ("key.pem", cert.private_key_pem),
-            ("ca.pem", ca.cert_pem),
-        ):
-            pem.write_to_path(str(root / "tls" / name))
-        self.ca = str(root / "tls" / "ca.pem")
-        tls = TLS(root / "tls" / "cert.pem", root / "tls" / "key.pem", Path(self.ca))
+        files = TLSFiles.make(root)
+        self.ca = files.ca
         self.servers, self.regs = [], []
         for name in ("a", "b"):
-            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            cert.configure_cert(ctx)
-            server = TokenServer(root / name / "auth", tls_context=ctx).start()
+            reg, server = token_stack(files, name)
             self.servers.append(server)
-            self.regs.append(
-                start_registry(root / name / "registry", token=server.registry_config(), tls=tls)
-            )
+            self.regs.append(reg)
 
     def client(self) -> Any:
         from registry_sdk.authn import Basic, StaticKeychain

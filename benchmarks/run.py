@@ -29,7 +29,6 @@ import argparse
 import functools
 import json
 import os
-import ssl
 import statistics
 import subprocess
 import sys
@@ -44,11 +43,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import trustme
 import urllib3
-from tests.support.registry import TLS, RunningRegistry, start_registry
+from tests.support.registry import RunningRegistry, start_registry
 from tests.support.seed import image, push_blob
-from tests.support.token_server import USERS, TokenServer
+from tests.support.stack import TLSFiles, token_stack
+from tests.support.token_server import USERS
 
 from registry_sdk.authn import Basic, StaticKeychain
 from registry_sdk.client import Client
@@ -63,23 +62,9 @@ class Env:
     """The running registry, token server and seeded content."""
 
     def __init__(self, root: Path, blob_sizes: list[int]) -> None:
-        ca = trustme.CA()
-        cert = ca.issue_cert("127.0.0.1", "localhost")
-        (root / "tls").mkdir(parents=True)
-        for name, blob in (
-            ("cert.pem", cert.cert_chain_pems[0]),
-            ("key.pem", cert.private_key_pem),
-            ("ca.pem", ca.cert_pem),
-        ):
-            blob.write_to_path(str(root / "tls" / name))
-        server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        cert.configure_cert(server_ctx)
-        self.ca = str(root / "tls" / "ca.pem")
-        self.server = TokenServer(root / "auth", tls_context=server_ctx).start()
-        tls = TLS(root / "tls" / "cert.pem", root / "tls" / "key.pem", Path(self.ca))
-        self.reg: RunningRegistry = start_registry(
-            root / "registry", token=self.server.registry_config(), tls=tls
-        )
+        files = TLSFiles.make(root)
+        self.ca = files.ca
+        self.reg, self.server = token_stack(files, "tls")
         self.repos = [Repository.parse(f"{self.reg.address}/alice/r{i}") for i in range(5)]
         seeder = Transport(self.reg.address, Basic(USER, PASSWORD), ca_certs=self.ca)
         self.digests = [image(seeder, repo, "v1")[0] for repo in self.repos]

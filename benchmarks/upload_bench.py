@@ -31,7 +31,6 @@ import argparse
 import hashlib
 import json
 import os
-import ssl
 import statistics
 import subprocess
 import sys
@@ -176,29 +175,13 @@ class Env:
     """The registry, its token server, and the blob files."""
 
     def __init__(self, root: Path) -> None:
-        import trustme
-        from tests.support.registry import TLS, RunningRegistry, start_registry
-        from tests.support.token_server import USERS, TokenServer
+        from tests.support.stack import TLSFiles, token_stack
+        from tests.support.token_server import USERS
 
         self.password = USERS[USER]
-        ca = trustme.CA()
-        cert = ca.issue_cert("127.0.0.1", "localhost")
-        (root / "tls").mkdir(parents=True)
-        for name, pem in (
-            ("cert.pem", cert.cert_chain_pems[0]),
-            ("key.pem", cert.private_key_pem),
-            ("ca.pem", ca.cert_pem),
-        ):
-            pem.write_to_path(str(root / "tls" / name))
-        server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        cert.configure_cert(server_ctx)
-        self.ca = str(root / "tls" / "ca.pem")
-        self.server = TokenServer(root / "auth", tls_context=server_ctx).start()
-        self.reg: RunningRegistry = start_registry(
-            root / "registry",
-            token=self.server.registry_config(),
-            tls=TLS(root / "tls" / "cert.pem", root / "tls" / "key.pem", Path(self.ca)),
-        )
+        files = TLSFiles.make(root)
+        self.ca = files.ca
+        self.reg, self.server = token_stack(files, "stack")
         self.root = root
         self.files: dict[int, tuple[Path, str]] = {}
         self.counter = 0
