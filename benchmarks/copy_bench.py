@@ -43,7 +43,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
-PLATFORMS = ("linux/amd64", "linux/arm64")
 
 
 def vmhwm_kb() -> int:
@@ -139,43 +138,13 @@ class Registries:
 
 def seed(env: Registries, layer_size: int) -> tuple[str, str]:
     """The 2 x 3 index in registry A; returns its tag reference and digest."""
-    from registry_sdk.models import (
-        OCI_INDEX,
-        OCI_MANIFEST,
-        Descriptor,
-        ImageIndex,
-        ImageManifest,
-        Platform,
-    )
+    from tests.support.seed import multiarch
+
     from registry_sdk.name import Repository
 
-    client = env.client()
     repo = Repository.parse(f"{env.regs[0].address}/alice/src{layer_size // MIB}")
-    children = []
-    for spec in PLATFORMS:
-        platform = Platform.parse(spec)
-        config = json.dumps(
-            {
-                "architecture": platform.architecture,
-                "os": platform.os,
-                "rootfs": {"type": "layers", "diff_ids": []},
-            }
-        ).encode()
-        c = client.push_blob(repo, config)
-        layers = [client.push_blob(repo, os.urandom(layer_size)) for _ in range(3)]
-        model = ImageManifest(
-            2,
-            Descriptor("application/vnd.oci.image.config.v1+json", c.digest, c.size),
-            tuple(
-                Descriptor("application/vnd.oci.image.layer.v1.tar", d.digest, d.size)
-                for d in layers
-            ),
-            OCI_MANIFEST,
-        )
-        desc = client.put_manifest(repo, model)
-        children.append(Descriptor(OCI_MANIFEST, desc.digest, desc.size, platform=platform))
-    index = client.put_manifest(repo.with_tag("v1"), ImageIndex(2, tuple(children), OCI_INDEX))
-    return f"{repo}:v1", index.digest
+    digest, _ = multiarch(env.client(), repo, "v1", layer_size=layer_size)
+    return f"{repo}:v1", digest
 
 
 def run_skopeo(env: Registries, src: str, dst: str, home: Path) -> dict[str, Any]:

@@ -6,7 +6,6 @@ copied. Request counts come from the registries' access logs."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import subprocess
@@ -30,7 +29,6 @@ from registry_sdk.models import (
     OCI_INDEX,
     OCI_MANIFEST,
     Descriptor,
-    ImageIndex,
     ImageManifest,
     Platform,
 )
@@ -38,20 +36,19 @@ from registry_sdk.name import Repository, Tag
 from registry_sdk.progress import ProgressAction, ProgressEvent
 from tests.support.fault_proxy import Fault, FaultProxy
 from tests.support.registry import RunningRegistry, start_registry
+from tests.support.seed import MULTIARCH, multiarch
 from tests.support.token_server import USERS, TokenServer
 
 from .test_write_blobs import client_for, fresh, sha
 from .test_write_cli import creds
 
 Stack = tuple[RunningRegistry, TokenServer]
-CONFIG = "application/vnd.oci.image.config.v1+json"
-LAYER = "application/vnd.oci.image.layer.v1.tar"
 EMPTY = Descriptor(
     "application/vnd.oci.empty.v1+json",
     "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
     2,
 )
-PLATFORMS = ("linux/amd64", "linux/arm64")
+PLATFORMS = MULTIARCH
 CREDS = f"alice:{USERS['alice']}"
 
 
@@ -71,36 +68,6 @@ def two_client(*regs: RunningRegistry) -> Client:
         keychain=StaticKeychain({r.address: Basic("alice", USERS["alice"]) for r in regs}),
         insecure=[r.address for r in regs],
     )
-
-
-def seed_index(
-    client: Client, repo: Repository, tag: str = "v1", *, layer_size: int = 4096
-) -> tuple[str, dict[str, list[str]]]:
-    """An index of 2 platforms x 3 random layers; returns its digest and each platform's
-    blob digests (config first)."""
-    children, blobs = [], {}
-    for spec in PLATFORMS:
-        platform = Platform.parse(spec)
-        config = json.dumps(
-            {
-                "architecture": platform.architecture,
-                "os": platform.os,
-                "rootfs": {"type": "layers", "diff_ids": []},
-            }
-        ).encode()
-        c = client.push_blob(repo, config)
-        layers = [client.push_blob(repo, os.urandom(layer_size)) for _ in range(3)]
-        model = ImageManifest(
-            2,
-            Descriptor(CONFIG, c.digest, c.size),
-            tuple(Descriptor(LAYER, d.digest, d.size) for d in layers),
-            OCI_MANIFEST,
-        )
-        desc = client.put_manifest(repo, model)
-        children.append(Descriptor(OCI_MANIFEST, desc.digest, desc.size, platform=platform))
-        blobs[spec] = [c.digest, *(d.digest for d in layers)]
-    index = client.put_manifest(repo.with_tag(tag), ImageIndex(2, tuple(children), OCI_INDEX))
-    return index.digest, blobs
 
 
 def dst_requests(
@@ -160,7 +127,7 @@ def test_within_one_registry_mounts_every_blob(token_stack: Stack, tmp_path: Pat
     reg, server = token_stack
     client = client_for(reg)
     src, dst = fresh(reg), fresh(reg)
-    digest, _ = seed_index(client, src)
+    digest, _ = multiarch(client, src)
     copier, events = client_for(reg), Events()
     since, tokens = len(reg.requests()), server.count()
     desc = copier.copy(src.with_tag("v1"), dst, progress=events)
@@ -181,7 +148,7 @@ def test_a_digest_source_to_a_repository_keeps_the_digest_alone(token_stack: Sta
     reg, _ = token_stack
     client = client_for(reg)
     src, dst = fresh(reg), fresh(reg)
-    digest, _ = seed_index(client, src)
+    digest, _ = multiarch(client, src)
     desc = client.copy(f"{src}@{digest}", str(dst))
     assert desc.digest == digest
     assert not [
@@ -202,7 +169,7 @@ def test_across_two_registries_streams_and_skopeo_reads_it_back(
     other, other_tokens = other_stack
     client = two_client(reg, other)
     src = fresh(reg)
-    digest, _ = seed_index(client, src, layer_size=3 * 1024 * 1024)
+    digest, _ = multiarch(client, src, layer_size=3 * 1024 * 1024)
     dst = fresh(other)
     since, tokens = len(other.requests()), other_tokens.count()
     events = Events()
@@ -227,7 +194,7 @@ def test_a_filtered_platform_copies_only_its_blobs(token_stack: Stack, other_sta
     other, _ = other_stack
     client = two_client(reg, other)
     src = fresh(reg)
-    digest, blobs = seed_index(client, src)
+    digest, blobs = multiarch(client, src)
     dst = fresh(other)
     desc = client.copy(src.with_tag("v1"), dst, platforms=["linux/aarch64"])
     assert desc.digest != digest
@@ -264,7 +231,7 @@ def test_a_digest_destination_must_be_the_source_digest(token_stack: Stack) -> N
     reg, _ = token_stack
     client = client_for(reg)
     src, dst = fresh(reg), fresh(reg)
-    digest, _ = seed_index(client, src)
+    digest, _ = multiarch(client, src)
     with pytest.raises(DigestMismatch):
         client.copy(src.with_tag("v1"), dst.with_digest("sha256:" + "a" * 64))
     assert not [r for r in reg.requests() if r[1].startswith(f"/v2/{dst.path}/blobs/")]
@@ -278,7 +245,7 @@ def test_referrers_come_along_and_are_listed_at_the_destination(
     other, _ = other_stack
     client = two_client(reg, other)
     src = fresh(reg)
-    digest, _ = seed_index(client, src)
+    digest, _ = multiarch(client, src)
     subject = client.head_manifest(src.with_tag("v1"))
     signature = client.push_blob(src, b"a signature")
     client.push_blob(src, b"{}")
@@ -313,7 +280,7 @@ def test_a_complete_copy_run_again_only_checks(token_stack: Stack, other_stack: 
     other, _ = other_stack
     client = two_client(reg, other)
     src = fresh(reg)
-    seed_index(client, src)
+    multiarch(client, src)
     dst = fresh(other)
     client.copy(src.with_tag("v1"), dst)
     since = len(other.requests())
@@ -329,7 +296,7 @@ def test_a_moved_tag_costs_one_manifest_put(token_stack: Stack, other_stack: Sta
     other, _ = other_stack
     client = two_client(reg, other)
     src = fresh(reg)
-    seed_index(client, src)
+    multiarch(client, src)
     dst = fresh(other)
     client.copy(src.with_tag("v1"), dst)
     client.tag(dst.with_digest(client.digest(dst.with_tag("v1"))), "keep")
@@ -352,7 +319,7 @@ def test_an_interrupted_copy_finishes_sending_only_what_is_missing(
     other, _ = other_stack
     client = two_client(reg, other)
     src = fresh(reg)
-    _, blobs = seed_index(client, src)
+    _, blobs = multiarch(client, src)
     dst = fresh(other)
     client.copy(src.with_tag("v1"), dst)
     lost = blobs["linux/arm64"][2]
@@ -375,7 +342,7 @@ def test_a_copy_cut_before_its_manifests_finishes_on_the_second_run(
     other, _ = other_stack
     client = two_client(reg, other)
     src = fresh(reg)
-    digest, _ = seed_index(client, src)
+    digest, _ = multiarch(client, src)
     dst = fresh(other)
 
     def cut(*args: object, **kwargs: object) -> Descriptor:
@@ -403,7 +370,7 @@ def test_a_source_cut_mid_blob_is_opened_again_once(
         insecure=[proxy.address, other.address],
     )
     src = Repository.parse(f"{proxy.address}/alice/w{secrets.token_hex(4)}")
-    _, blobs = seed_index(client, src, layer_size=2 * 1024 * 1024)
+    _, blobs = multiarch(client, src, layer_size=2 * 1024 * 1024)
     layer = blobs["linux/amd64"][2]
     proxy.plan(Fault("reset_after_headers", match=f"/blobs/{layer}"))
     dst = fresh(other)
@@ -428,7 +395,7 @@ def test_cli_copy_filtered_says_the_digest_changed(
     other, _ = other_stack
     client = two_client(reg, other)
     src = fresh(reg)
-    digest, _ = seed_index(client, src)
+    digest, _ = multiarch(client, src)
     auths = {}
     for r in (reg, other):
         creds(home, r)
@@ -459,7 +426,7 @@ def test_the_copy_block_of_the_writing_page_runs(
     """docs/writing.md's `copy.py` block, against alice/app:v1 (an index of 2 platforms)."""
     reg, _ = token_stack
     creds(home, reg)
-    seed_index(client_for(reg), Repository.parse(f"{reg.address}/alice/app"))
+    multiarch(client_for(reg), Repository.parse(f"{reg.address}/alice/app"))
     text = (Path(__file__).resolve().parents[2] / "docs" / "writing.md").read_text()
     blocks = re.findall(r'```python title="copy.py"\n(.*?)```', text, re.S)
     assert len(blocks) == 1

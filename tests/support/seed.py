@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from registry_sdk.errors import check_error
 from registry_sdk.models import DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
 from registry_sdk.name import Repository
 from registry_sdk.transport import Transport
+
+if TYPE_CHECKING:
+    from registry_sdk.client import Client
 
 CONFIG_TYPE = "application/vnd.oci.image.config.v1+json"
 LAYER_TYPE = "application/vnd.oci.image.layer.v1.tar"
@@ -134,3 +138,46 @@ def index(
         }
     ).encode()
     return push_manifest(t, repo, tag, body, media_type), body
+
+
+#: The platforms of the multi-arch image the copy tests and benchmark build.
+MULTIARCH = ("linux/amd64", "linux/arm64")
+
+
+def multiarch(
+    client: Client,
+    repo: Repository,
+    tag: str = "v1",
+    *,
+    layer_size: int = 4096,
+    platforms: Sequence[str] = MULTIARCH,
+) -> tuple[str, dict[str, list[str]]]:
+    """Push an index of len(platforms) images x 3 random layers through *client*.
+
+    Returns the index digest and each platform's blob digests (config first).
+    """
+    from registry_sdk.models import Descriptor, ImageIndex, ImageManifest, Platform
+
+    children, blobs = [], {}
+    for spec in platforms:
+        platform = Platform.parse(spec)
+        config = json.dumps(
+            {
+                "architecture": platform.architecture,
+                "os": platform.os,
+                "rootfs": {"type": "layers", "diff_ids": []},
+            }
+        ).encode()
+        c = client.push_blob(repo, config)
+        layers = [client.push_blob(repo, os.urandom(layer_size)) for _ in range(3)]
+        model = ImageManifest(
+            2,
+            Descriptor(CONFIG_TYPE, c.digest, c.size),
+            tuple(Descriptor(LAYER_TYPE, d.digest, d.size) for d in layers),
+            OCI_MANIFEST,
+        )
+        desc = client.put_manifest(repo, model)
+        children.append(Descriptor(OCI_MANIFEST, desc.digest, desc.size, platform=platform))
+        blobs[spec] = [c.digest, *(d.digest for d in layers)]
+    index = client.put_manifest(repo.with_tag(tag), ImageIndex(2, tuple(children), OCI_INDEX))
+    return index.digest, blobs
