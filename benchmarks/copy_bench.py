@@ -89,6 +89,10 @@ def _setup_path() -> None:
     sys.path.insert(0, str(ROOT / "src"))
 
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _table import table
+
+
 class Registries:
     """Two token-auth TLS registries (A and B), each with its own token server."""
 
@@ -259,13 +263,6 @@ def memory(env: Registries, sizes: list[int], home: Path) -> list[dict[str, Any]
                 }
             )
     return rows
-
-
-def table(rows: list[dict[str, Any]]) -> str:
-    head = list(dict.fromkeys(k for r in rows for k in r))
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(str(r.get(h, "")) for h in head) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 def main() -> None:

@@ -42,8 +42,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-
 import urllib3
+from _table import table
 from tests.support.registry import RunningRegistry, start_registry
 from tests.support.seed import image, push_blob
 from tests.support.stack import TLSFiles, token_stack
@@ -557,13 +557,6 @@ def targets(results: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
             met=ms < 26,
         )
     return rows
-
-
-def table(rows: list[dict[str, Any]]) -> str:
-    head = list(rows[0])
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(str(r[h]) for h in head) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 def main() -> None:

@@ -42,6 +42,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _table import table
 
 MIB = 1024 * 1024
 USER = "alice"
@@ -438,13 +439,6 @@ def artifacts(env: Env, rounds: int) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def table(rows: list[dict[str, Any]]) -> str:
-    head = list(rows[0])
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(str(r[h]) for h in head) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 def main() -> None:

@@ -589,18 +589,10 @@ class _Terminal(io.StringIO):
 
 
 @pytest.fixture
-def cli_home(token_stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def cli_home(token_stack: Stack, home: Path) -> Path:
     """A HOME whose docker config.json holds alice's credentials for the registry."""
     reg, _ = token_stack
-    for name in (
-        "DOCKER_CONFIG",
-        "REGISTRY_AUTH_FILE",
-        "XDG_RUNTIME_DIR",
-        "XDG_CONFIG_HOME",
-        "DOCKER_AUTH_CONFIG",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
+    tmp_path = home
     auth = base64.b64encode(f"alice:{USERS['alice']}".encode()).decode()
     (tmp_path / ".docker").mkdir()
     (tmp_path / ".docker" / "config.json").write_text(
